@@ -1,0 +1,56 @@
+import json
+
+import pytest
+
+from solutions import nb00, nb01
+from utils.notebooks import list_notebooks
+from utils.results import Results, read_results, results_markdown, update_readme
+
+
+def test_results_are_appended_as_json_lines(tmp_path, capsys):
+    path = tmp_path / "r.jsonl"
+    results = Results("01_cnn_review", "smoke", path=path)
+    results.record("test_accuracy", 0.98, reference="0.97")
+    results.finish()
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    assert rows[0] == {"notebook": "01_cnn_review", "profile": "smoke", "name": "test_accuracy",
+                       "value": 0.98, "reference": "0.97"}
+    assert rows[1]["name"] == "wall_seconds"
+    assert "test_accuracy" in capsys.readouterr().out
+    with pytest.raises(TypeError):
+        results.record("bad", "high")
+
+
+def test_summary_table_and_readme_block(tmp_path):
+    path = tmp_path / "r.jsonl"
+    Results("05_char_rnn", "study", path=path).record("val_bits_per_char", 2.1)
+    Results("05_char_rnn", "study", path=path).record("wall_seconds", 180)
+    table = results_markdown(read_results(path), "test machine", "python course.py run")
+    assert "`val_bits_per_char` = 2.1" in table and "3.0 min" in table
+    readme = tmp_path / "README.md"
+    readme.write_text("a\n<!-- results:begin -->\nold\n<!-- results:end -->\nb\n")
+    update_readme(table, readme)
+    assert "old" not in readme.read_text() and "val_bits_per_char" in readme.read_text()
+
+
+def test_notebook_selection():
+    everything = list_notebooks()
+    assert list_notebooks(["01"]) == [p for p in everything if p.name.startswith("01_")]
+    with pytest.raises(SystemExit, match="No notebook matches"):
+        list_notebooks(["99"])
+
+
+def test_exercise_solutions_of_00_and_01():
+    import torch
+    import torch.nn.functional as F
+
+    from utils.checks import check_equal, check_function
+
+    assert check_function(nb00.steps_per_epoch, nb00.steps_per_epoch, cases=[(10, 3)])
+    assert not check_function(lambda n, b: n // b, nb00.steps_per_epoch, cases=[(10, 3)])
+    assert nb01.RESNET_STEM_SIZES == (112, 56)
+    x = torch.randn(2, 3, 8, 6)
+    assert torch.equal(nb01.max_pool_2x2(x), F.max_pool2d(x, 2))
+    assert not check_function(lambda t: F.avg_pool2d(t, 2), nb01.max_pool_2x2, cases=[x])
+    assert nb01.separable_weights(32, 64, 3) == 9 * 32 + 32 * 64
+    assert not check_equal(nb01.separable_weights(32, 64, 3), 9 * 32 * 64)
