@@ -1,0 +1,61 @@
+"""Reference solutions for notebook 04 (leaky units and echo state networks)."""
+import math
+
+import numpy as np
+
+
+def half_life(alpha: float) -> int:
+    """Smallest integer t with alpha**t <= 1/2."""
+    t = math.ceil(math.log(0.5) / math.log(alpha))
+    return t if alpha ** t <= 0.5 else t + 1
+
+
+def ridge_with_intercept(Z, y, beta):
+    """Ridge regression with an unpenalised bias: (w, b), as sklearn's Ridge(fit_intercept=True)."""
+    Z_mean, y_mean = Z.mean(axis=0), y.mean()
+    Zc, yc = Z - Z_mean, y - y_mean
+    w = np.linalg.solve(Zc.T @ Zc + beta * np.eye(Z.shape[1]), Zc.T @ yc)
+    return w, float(y_mean - Z_mean @ w)
+
+
+def memory_capacity(states, u, max_delay, beta=1e-6):
+    """Sum over k = 1..max_delay of the squared correlation between u[t-k] and its ridge reconstruction."""
+    X = states[max_delay:]
+    gram = X.T @ X + beta * np.eye(X.shape[1])
+    total = 0.0
+    for k in range(1, max_delay + 1):
+        target = u[max_delay - k:len(u) - k]
+        prediction = X @ np.linalg.solve(gram, X.T @ target)
+        total += np.corrcoef(prediction, target)[0, 1] ** 2
+    return float(total)
+
+
+# ------------------------------------------------------------------ cases for the self-checks
+def ridge_cases(seed=0):
+    rng = np.random.default_rng(seed)
+    cases = []
+    for n, d, beta in ((40, 3, 0.1), (100, 8, 1.0), (60, 5, 1e-3)):
+        Z = rng.normal(size=(n, d)) + rng.normal(size=d)        # columns with non-zero means
+        y = Z @ rng.normal(size=d) + 3.0 + 0.1 * rng.normal(size=n)
+        cases.append((Z, y, beta))
+    return cases
+
+
+def reservoir_states(u, n_units, spectral_radius, seed=0, input_scaling=0.5):
+    """States of a small leak-free tanh reservoir driven by u (for the memory-capacity check)."""
+    rng = np.random.default_rng(seed)
+    W = rng.uniform(-1, 1, (n_units, n_units))
+    W *= spectral_radius / np.abs(np.linalg.eigvals(W)).max()
+    w_in = rng.uniform(-input_scaling, input_scaling, n_units)
+    x, states = np.zeros(n_units), np.empty((len(u), n_units))
+    for t, u_t in enumerate(u):
+        x = np.tanh(w_in * u_t + W @ x)
+        states[t] = x
+    return states
+
+
+def memory_cases(seed=0):
+    rng = np.random.default_rng(seed)
+    u = rng.uniform(-0.5, 0.5, 600)
+    return [(reservoir_states(u, 30, radius, seed), u, max_delay, 1e-6)
+            for radius, max_delay in ((0.5, 10), (0.95, 20))]
