@@ -54,3 +54,17 @@ def test_exercise_solutions_of_00_and_01():
     assert not check_function(lambda t: F.avg_pool2d(t, 2), nb01.max_pool_2x2, cases=[x])
     assert nb01.separable_weights(32, 64, 3) == 9 * 32 + 32 * 64
     assert not check_equal(nb01.separable_weights(32, 64, 3), 9 * 32 * 64)
+
+
+def test_collect_merges_runs(tmp_path, monkeypatch):
+    import utils.results as results_module
+
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    Results("02_rnn_bptt", "study", path=a).record("x", 1.0)
+    Results("05_char_rnn", "study", path=b).record("val_bits_per_char", 2.2)
+    Results("05_char_rnn", "smoke", path=b).record("val_bits_per_char", 4.0)
+    monkeypatch.setattr(results_module, "ROOT", tmp_path)
+    assert results_module.main(["--collect", str(a), str(b), "--profile", "study", "--machine", "M"]) == 0
+    merged = (tmp_path / "results" / "study.jsonl").read_text()
+    assert "02_rnn_bptt" in merged and "2.2" in merged and "4.0" not in merged
+    assert "on M." in (tmp_path / "results" / "study.md").read_text()

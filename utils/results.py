@@ -153,7 +153,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--update-readme", action="store_true",
                         help="write the results table into README.md")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds per cell")
+    parser.add_argument("--collect", nargs="+", metavar="RESULTS_JSONL",
+                        help="execute nothing: merge results files of earlier runs (e.g. one run per "
+                             "notebook) into results/<profile>.jsonl and the summary table")
+    parser.add_argument("--machine", default=None, help="how to describe the machine in the table")
     args = parser.parse_args(argv)
+    if args.collect:
+        return collect(args)
 
     from utils.environment import get_profile, is_online
 
@@ -182,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {nb.name:40s} {time.time() - started:7.1f} s  {status}", flush=True)
     rows = read_results(results_file) if results_file.exists() else []
     command = "python course.py run --profile " + profile + (" --data-dir DATA" if args.data_dir else "")
-    table = results_markdown(rows, machine_description(), command)
+    table = results_markdown(rows, args.machine or machine_description(), command)
     (out / "results.md").write_text(table + "\n", encoding="utf-8")
     print(f"\nExecuted copies and results.md/results.jsonl in {out}\n")
     print(table)
@@ -192,6 +198,28 @@ def main(argv: list[str] | None = None) -> int:
     if failures:
         print(f"\n{len(failures)} notebook(s) failed: {', '.join(failures)}", file=sys.stderr)
         return 1
+    return 0
+
+
+def collect(args) -> int:
+    from utils.environment import get_profile
+
+    profile = get_profile(args.profile)
+    rows = [r for path in args.collect for r in read_results(path) if r["profile"] == profile]
+    if not rows:
+        raise SystemExit(f"No {profile!r} results in {args.collect}")
+    merged = {(r["notebook"], r["name"]): r for r in rows}
+    out = ROOT / "results" / f"{profile}.jsonl"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text("".join(json.dumps(r) + "\n" for r in sorted(merged.values(),
+                   key=lambda r: (r["notebook"], r["name"] == "wall_seconds"))), encoding="utf-8")
+    command = f"python course.py run NN --profile {profile}" + (" --data-dir DATA" if args.data_dir else "")
+    table = results_markdown(list(merged.values()), args.machine or machine_description(), command)
+    (out.with_suffix(".md")).write_text(table + "\n", encoding="utf-8")
+    print(table)
+    if args.update_readme:
+        update_readme(table)
+        print("README.md results table updated.")
     return 0
 
 
