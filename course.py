@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The course's two commands (standard library only, so it runs before anything is installed).
 
-    python course.py run  [--profile study] [notebooks...]   execute the notebooks, summarise results
+    python course.py run  [--profile study] [--fresh] [--data-dir DIR] [notebooks...]
+                                                          execute the notebooks, summarise results
     python course.py test                                     run the test suite (smoke profile)
 
 Both install whatever is missing first (``python course.py install`` does only that).

@@ -46,7 +46,7 @@ def _notebook_definitions(*names):
 @pytest.fixture(scope="module")
 def nb():
     names = ["attention", "padding_bias", "causal_bias", "MultiHeadAttention", "copy_from_torch_attention",
-             "transformer_lr", "label_smoothed_cross_entropy", "sinusoidal_encoding"]
+             "transformer_lr", "with_cooldown", "label_smoothed_cross_entropy", "sinusoidal_encoding"]
     return dict(zip(names, _notebook_definitions(*names)))
 
 
@@ -103,6 +103,16 @@ def test_schedule_peaks_at_warmup(nb):
     rates = [lr(s, 512, 4000) for s in range(1, 10001)]
     assert rates.index(max(rates)) + 1 == 4000
     assert math.isclose(max(rates), nb09.PEAK_LR_512_4000, rel_tol=1e-9)
+
+
+def test_cooldown_decays_linearly_to_zero_over_its_share(nb):
+    cool = nb["with_cooldown"]
+    total = 1000
+    assert cool(2.0, 100, total, 0.3) == 2.0                     # before the last 30%: unchanged
+    assert cool(2.0, 700, total, 0.3) == 2.0                     # the cool-down starts here
+    assert math.isclose(cool(2.0, 850, total, 0.3), 1.0)         # halfway through it: half the rate
+    assert cool(2.0, total, total, 0.3) == 0.0
+    assert cool(2.0, 999, total, 0.0) == 2.0                     # cooldown=0: the plain schedule
 
 
 def test_label_smoothing_equals_torch(nb):

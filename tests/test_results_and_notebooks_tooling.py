@@ -26,11 +26,30 @@ def test_summary_table_and_readme_block(tmp_path):
     Results("05_char_rnn", "study", path=path).record("val_bits_per_char", 2.1)
     Results("05_char_rnn", "study", path=path).record("wall_seconds", 180)
     table = results_markdown(read_results(path), "test machine", "python course.py run")
-    assert "`val_bits_per_char` = 2.1" in table and "3.0 min" in table
+    assert "| 05_char_rnn | `val_bits_per_char` | 2.1 |" in table and "3.0 min" in table
     readme = tmp_path / "README.md"
     readme.write_text("a\n<!-- results:begin -->\nold\n<!-- results:end -->\nb\n")
     update_readme(table, readme)
     assert "old" not in readme.read_text() and "val_bits_per_char" in readme.read_text()
+
+
+def test_recorded_table_is_shown_below_the_figures(tmp_path):
+    path = tmp_path / "r.jsonl"
+    results = Results("13_compression", "study", path=path)
+    results.record("teacher_accuracy", 0.76, reference="0.815")
+    results.record("no_reference_figure", 3.0)
+    results.record("speedup", 1.4, reference="1.3-2x")
+    results.record_table("compression", ["model", "size MB"], [["teacher", "90.9"], ["student", "0.4"]])
+    with pytest.raises(ValueError, match="every row needs 2 cells"):
+        results.record_table("bad", ["model", "size MB"], [["teacher"]])
+    table = results_markdown(read_results(path), "test machine", "python course.py run")
+    lines = table.splitlines()
+    # each figure keeps its own reference on its own line, even when a figure in between has none
+    assert "| `no_reference_figure` | 3 |  |" in table
+    assert any("`speedup` | 1.4 | 1.3-2x" in line for line in lines)
+    assert "**13_compression: compression**" in table
+    assert lines[-2:] == ["| teacher | 90.9 |", "| student | 0.4 |"]
+    assert "`compression`" not in table           # a table is not listed as a figure
 
 
 def test_notebook_selection():

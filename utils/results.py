@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -59,6 +60,14 @@ class Results:
                 f.write(json.dumps(row) + "\n")
         return row
 
+    def record_table(self, name: str, header: list[str], rows: list[list], note: str | None = None) -> dict:
+        """Record a small table (e.g. size, latency and accuracy per model); the runner's summary
+        shows it below the figures. Cells are kept as text, numbers formatted by the caller."""
+        if any(len(r) != len(header) for r in rows):
+            raise ValueError(f"Table {name!r}: every row needs {len(header)} cells, like the header {header}")
+        return self.record(name, len(rows), reference=note or "table below",
+                           table={"header": [str(h) for h in header], "rows": [[str(c) for c in r] for r in rows]})
+
     def finish(self) -> list[dict]:
         """Record the wall time since the setup cell and print the results table."""
         self.record("wall_seconds", round(time.time() - _CLOCK_START, 1))
@@ -69,7 +78,12 @@ class Results:
         lines = [f"Results of {self.notebook} (profile {self.profile})",
                  f"{'figure':32s} {'this run':>12s}   reference"]
         for r in self.rows:
-            lines.append(f"{r['name']:32s} {format_value(r['value']):>12s}   {r.get('reference', '')}")
+            if "table" not in r:
+                lines.append(f"{r['name']:32s} {format_value(r['value']):>12s}   {r.get('reference', '')}")
+        for r in self.rows:
+            if "table" in r:
+                lines += ["", r["name"], "  ".join(r["table"]["header"])]
+                lines += ["  ".join(row) for row in r["table"]["rows"]]
         return "\n".join(lines)
 
     def __getitem__(self, name: str) -> float:
@@ -97,22 +111,36 @@ def read_results(path: str | os.PathLike) -> list[dict]:
     return list(latest.values())
 
 
-def results_markdown(rows: list[dict], machine: str, command: str) -> str:
-    """A markdown table: one row per notebook, its figures and wall time."""
+def results_markdown(rows: list[dict], machine: str, command: str, data_dir: str | None = None) -> str:
+    """Markdown: one line per figure (with its reference and data source), the wall time on each
+    notebook's first line, then any tables the notebooks recorded. Paths under ``data_dir`` are
+    shown as ``DATA/...``, as in the command."""
+    def source(r: dict) -> str:
+        text = str(r.get("data") or r.get("data_source") or "")
+        return text.replace(str(Path(data_dir).resolve()), "DATA") if data_dir else text
+
     by_notebook: dict[str, list[dict]] = {}
     for row in rows:
         by_notebook.setdefault(row["notebook"], []).append(row)
     profiles = sorted({r["profile"] for r in rows}) or ["none recorded"]
     out = [f"Measured with `{command}` (profile {', '.join(profiles)}) on {machine}.", "",
-           "| notebook | figures (this run) | reference | data | wall time |", "|---|---|---|---|---|"]
+           "| notebook | figure | this run | reference | data | wall time |", "|---|---|---|---|---|---|"]
+    tables = []
     for notebook in sorted(by_notebook):
-        figures = [r for r in by_notebook[notebook] if r["name"] != "wall_seconds"]
+        figures = [r for r in by_notebook[notebook] if r["name"] != "wall_seconds" and "table" not in r]
+        tables += [r for r in by_notebook[notebook] if "table" in r]
         wall = next((r["value"] for r in by_notebook[notebook] if r["name"] == "wall_seconds"), None)
-        measured = "<br>".join(f"`{r['name']}` = {format_value(r['value'])}" for r in figures)
-        refs = "<br>".join(r.get("reference", "") for r in figures if r.get("reference"))
         wall_text = f"{wall / 60:.1f} min" if wall is not None else "not finished"
-        sources = "<br>".join(dict.fromkeys(r["data"] for r in figures if r.get("data")))
-        out.append(f"| {notebook} | {measured} | {refs} | {sources} | {wall_text} |")
+        for k, r in enumerate(figures or [{"name": "(none recorded)", "value": float("nan")}]):
+            value = format_value(r["value"]) if r["value"] == r["value"] else ""
+            out.append(f"| {notebook if k == 0 else ''} | `{r['name']}` | {value} | {r.get('reference', '')} "
+                       f"| {source(r)} | {wall_text if k == 0 else ''} |")
+    for r in tables:
+        header, body = r["table"]["header"], r["table"]["rows"]
+        out += ["", f"**{r['notebook']}: {r['name'].replace('_', ' ')}**" + (
+                f" ({r['reference']})" if r.get("reference") not in (None, "table below") else ""), "",
+                "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        out += ["| " + " | ".join(row) + " |" for row in body]
     return "\n".join(out)
 
 
@@ -157,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="execute nothing: merge results files of earlier runs (e.g. one run per "
                              "notebook) into results/<profile>.jsonl and the summary table")
     parser.add_argument("--machine", default=None, help="how to describe the machine in the table")
+    parser.add_argument("--fresh", action="store_true",
+                        help="train everything from scratch: delete this run's checkpoints "
+                             "(<out>/checkpoints) first, so recorded times are real")
     args = parser.parse_args(argv)
     if args.collect:
         return collect(args)
@@ -173,6 +204,12 @@ def main(argv: list[str] | None = None) -> int:
            "COURSE_ONLINE": "1" if is_online() else "0"}
     if args.data_dir:
         env["COURSE_DATA_DIR"] = str(Path(args.data_dir).resolve())
+    # The runner keeps its own checkpoints, apart from the notebooks' interactive ones: an
+    # interrupted run resumes where it stopped; --fresh makes every training start from zero.
+    checkpoints = Path(os.environ.get("COURSE_CHECKPOINT_DIR") or out / "checkpoints")
+    if args.fresh and checkpoints.exists():
+        shutil.rmtree(checkpoints)
+    env["COURSE_CHECKPOINT_DIR"] = str(checkpoints)
     chosen = list_notebooks(args.notebooks)
     print(f"Running {len(chosen)} notebook(s) under profile {profile!r} into {out} "
           f"({'online' if env['COURSE_ONLINE'] == '1' else 'offline'})")
@@ -187,14 +224,20 @@ def main(argv: list[str] | None = None) -> int:
             status = f"FAILED: {str(exc).strip().splitlines()[-1] if str(exc).strip() else exc!r}"
         print(f"  {nb.name:40s} {time.time() - started:7.1f} s  {status}", flush=True)
     rows = read_results(results_file) if results_file.exists() else []
-    command = "python course.py run --profile " + profile + (" --data-dir DATA" if args.data_dir else "")
-    table = results_markdown(rows, args.machine or machine_description(), command)
+    command = ("python course.py run --profile " + profile + (" --fresh" if args.fresh else "")
+               + (" --data-dir DATA" if args.data_dir else ""))
+    table = results_markdown(rows, args.machine or machine_description(), command, args.data_dir)
     (out / "results.md").write_text(table + "\n", encoding="utf-8")
     print(f"\nExecuted copies and results.md/results.jsonl in {out}\n")
     print(table)
     if args.update_readme:
         update_readme(table)
-        print("README.md results table updated.")
+        kept = ROOT / "results" / f"{profile}.jsonl"       # the machine-readable copy that is committed
+        kept.parent.mkdir(exist_ok=True)
+        if results_file.exists():
+            shutil.copyfile(results_file, kept)
+        kept.with_suffix(".md").write_text(table + "\n", encoding="utf-8")
+        print(f"README.md results table and {kept.relative_to(ROOT)} (.md) updated.")
     if failures:
         print(f"\n{len(failures)} notebook(s) failed: {', '.join(failures)}", file=sys.stderr)
         return 1
@@ -214,7 +257,7 @@ def collect(args) -> int:
     out.write_text("".join(json.dumps(r) + "\n" for r in sorted(merged.values(),
                    key=lambda r: (r["notebook"], r["name"] == "wall_seconds"))), encoding="utf-8")
     command = f"python course.py run NN --profile {profile}" + (" --data-dir DATA" if args.data_dir else "")
-    table = results_markdown(list(merged.values()), args.machine or machine_description(), command)
+    table = results_markdown(list(merged.values()), args.machine or machine_description(), command, args.data_dir)
     (out.with_suffix(".md")).write_text(table + "\n", encoding="utf-8")
     print(table)
     if args.update_readme:
