@@ -6,9 +6,27 @@ import pytest
 
 from tests.conftest import SHARED_DATA
 from utils import data as data_module
-from utils.data import (DataUnavailable, load_digit_images, load_digits, load_multi30k, load_squad, load_text,
-                        read_idx, read_squad_file, resolve, split_by_article)
-from utils.generated import adding_problem, copy_memory, dates_dataset, dates_split, memory_qa, narma, templated_squad
+from utils.data import (
+    DataUnavailable,
+    load_digit_images,
+    load_digits,
+    load_multi30k,
+    load_squad,
+    load_text,
+    read_idx,
+    read_squad_file,
+    resolve,
+    split_by_article,
+)
+from utils.generated import (
+    adding_problem,
+    copy_memory,
+    dates_dataset,
+    dates_split,
+    memory_qa,
+    narma,
+    templated_squad,
+)
 
 
 @pytest.fixture(autouse=True)

@@ -4,8 +4,17 @@ import pytest
 import torch
 
 from utils.checks import CheckFailed, check_close, check_equal, check_function
-from utils.metrics import (accuracy, bits_per_char, bleu, exact_match_rate, normalize_answer, perplexity,
-                           squad_exact_match, squad_f1, squad_scores)
+from utils.metrics import (
+    accuracy,
+    bits_per_char,
+    bleu,
+    exact_match_rate,
+    normalize_answer,
+    perplexity,
+    squad_exact_match,
+    squad_f1,
+    squad_scores,
+)
 from utils.text import PairBatches, Vocab, lengths_mask, pad_batch, word_tokenize
 
 

@@ -2,7 +2,6 @@
 
 The notebook itself (hand BPTT = autograd, measured vanishing/exploding, clipping) runs in
 tests/test_notebooks.py; here the same claims are re-measured with small independent code."""
-import math
 
 import pytest
 import torch

@@ -4,7 +4,7 @@ import pytest
 
 from solutions import nb00, nb01
 from utils.notebooks import list_notebooks
-from utils.results import Results, read_results, results_markdown, update_readme
+from utils.results import Results, read_results, results_markdown, run_checkpoint_dir, update_readme
 
 
 def test_results_are_appended_as_json_lines(tmp_path, capsys):
@@ -50,6 +50,17 @@ def test_recorded_table_is_shown_below_the_figures(tmp_path):
     assert "**13_compression: compression**" in table
     assert lines[-2:] == ["| teacher | 90.9 |", "| student | 0.4 |"]
     assert "`compression`" not in table           # a table is not listed as a figure
+
+
+def test_a_fresh_run_deletes_only_its_own_checkpoints(tmp_path, monkeypatch):
+    monkeypatch.delenv("COURSE_CHECKPOINT_DIR", raising=False)
+    kept = tmp_path / "checkpoints" / "05_char_rnn_study.pt"
+    kept.parent.mkdir()
+    kept.write_bytes(b"weights")
+    assert run_checkpoint_dir(tmp_path, fresh=False) == kept.parent and kept.exists()   # resume
+    assert run_checkpoint_dir(tmp_path, fresh=True) == kept.parent and not kept.exists()
+    monkeypatch.setenv("COURSE_CHECKPOINT_DIR", str(tmp_path / "elsewhere"))
+    assert run_checkpoint_dir(tmp_path, fresh=True) == tmp_path / "elsewhere"
 
 
 def test_notebook_selection():

@@ -66,7 +66,8 @@ class Results:
         if any(len(r) != len(header) for r in rows):
             raise ValueError(f"Table {name!r}: every row needs {len(header)} cells, like the header {header}")
         return self.record(name, len(rows), reference=note or "table below",
-                           table={"header": [str(h) for h in header], "rows": [[str(c) for c in r] for r in rows]})
+                           table={"header": [str(h) for h in header],
+                                  "rows": [[str(c) for c in r] for r in rows]})
 
     def finish(self) -> list[dict]:
         """Record the wall time since the setup cell and print the results table."""
@@ -164,6 +165,16 @@ def machine_description() -> str:
     return f"{platform.system()} {platform.machine()}, {cores} CPU cores, {gpu}"
 
 
+def run_checkpoint_dir(out: Path, fresh: bool) -> Path:
+    """Where a run keeps its checkpoints: ``$COURSE_CHECKPOINT_DIR`` or ``<out>/checkpoints``, apart
+    from the notebooks' interactive ones. An interrupted run resumes from them; ``fresh`` deletes
+    them first, so that every training starts from zero and the recorded times are real."""
+    checkpoints = Path(os.environ.get("COURSE_CHECKPOINT_DIR") or Path(out) / "checkpoints")
+    if fresh and checkpoints.exists():
+        shutil.rmtree(checkpoints)
+    return checkpoints
+
+
 def main(argv: list[str] | None = None) -> int:
     from utils.notebooks import execute_notebook, list_notebooks
 
@@ -204,12 +215,7 @@ def main(argv: list[str] | None = None) -> int:
            "COURSE_ONLINE": "1" if is_online() else "0"}
     if args.data_dir:
         env["COURSE_DATA_DIR"] = str(Path(args.data_dir).resolve())
-    # The runner keeps its own checkpoints, apart from the notebooks' interactive ones: an
-    # interrupted run resumes where it stopped; --fresh makes every training start from zero.
-    checkpoints = Path(os.environ.get("COURSE_CHECKPOINT_DIR") or out / "checkpoints")
-    if args.fresh and checkpoints.exists():
-        shutil.rmtree(checkpoints)
-    env["COURSE_CHECKPOINT_DIR"] = str(checkpoints)
+    env["COURSE_CHECKPOINT_DIR"] = str(run_checkpoint_dir(out, fresh=args.fresh))
     chosen = list_notebooks(args.notebooks)
     print(f"Running {len(chosen)} notebook(s) under profile {profile!r} into {out} "
           f"({'online' if env['COURSE_ONLINE'] == '1' else 'offline'})")
@@ -257,7 +263,8 @@ def collect(args) -> int:
     out.write_text("".join(json.dumps(r) + "\n" for r in sorted(merged.values(),
                    key=lambda r: (r["notebook"], r["name"] == "wall_seconds"))), encoding="utf-8")
     command = f"python course.py run NN --profile {profile}" + (" --data-dir DATA" if args.data_dir else "")
-    table = results_markdown(list(merged.values()), args.machine or machine_description(), command, args.data_dir)
+    table = results_markdown(list(merged.values()), args.machine or machine_description(), command,
+                             args.data_dir)
     (out.with_suffix(".md")).write_text(table + "\n", encoding="utf-8")
     print(table)
     if args.update_readme:
