@@ -7,7 +7,8 @@ def conv_output_size(size, kernel, stride=1, padding=0, dilation=1):
 
 
 # ResNet's stem: 7x7 conv, stride 2, padding 3; then 3x3 max pooling, stride 2, padding 1
-RESNET_STEM_SIZES = (conv_output_size(224, 7, 2, 3), conv_output_size(conv_output_size(224, 7, 2, 3), 3, 2, 1))
+_AFTER_STEM_CONV = conv_output_size(224, 7, 2, 3)
+RESNET_STEM_SIZES = (_AFTER_STEM_CONV, conv_output_size(_AFTER_STEM_CONV, 3, 2, 1))
 
 
 def max_pool_2x2(x: torch.Tensor) -> torch.Tensor:

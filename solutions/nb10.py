@@ -32,7 +32,7 @@ def word_groups(tokens: list[str]) -> list[list[int]]:
 def mean_reciprocal_rank(rankings: list[list[str]], answers: list[str]) -> float:
     """Mean of 1/rank of each answer in its ranked predictions (0 when it is not ranked)."""
     total = 0.0
-    for ranked, answer in zip(rankings, answers):
+    for ranked, answer in zip(rankings, answers, strict=True):
         if answer in ranked:
             total += 1.0 / (ranked.index(answer) + 1)
     return total / max(len(answers), 1)

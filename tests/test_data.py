@@ -96,6 +96,16 @@ def test_text_offline_default():
     assert source.kind == "offline" and len(text) > 100_000
 
 
+def test_multi30k_files_that_are_not_parallel_are_refused(tmp_path):
+    import gzip
+
+    for lang, lines in (("en", "a dog\na cat\n"), ("de", "ein Hund\n")):
+        with gzip.open(tmp_path / f"multi30k.train.{lang}.gz", "wt", encoding="utf-8") as f:
+            f.write(lines)
+    with pytest.raises(DataUnavailable, match="must be parallel"):
+        load_multi30k("en", "de", path=tmp_path, profile="study")
+
+
 def test_multi30k_without_source_raises():
     with pytest.raises(DataUnavailable):
         load_multi30k(profile="smoke")

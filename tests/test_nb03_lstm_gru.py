@@ -59,7 +59,7 @@ def test_cells_from_equations_equal_the_library(kind):
     # and the gradients with respect to every weight
     grads_ours = torch.autograd.grad(ours.pow(2).sum(), weights(layer))
     grads_theirs = torch.autograd.grad(theirs.pow(2).sum(), weights(layer))
-    for a, b in zip(grads_ours, grads_theirs):
+    for a, b in zip(grads_ours, grads_theirs, strict=True):
         assert torch.allclose(a, b, rtol=1e-10, atol=1e-12)
 
 
@@ -169,7 +169,7 @@ def test_cifg_cell_is_an_lstm_with_input_gate_one_minus_forget():
     W_hh4 = torch.cat([-W_hh[:H], W_hh])
     b_ih4, b_hh4 = torch.cat([-b_ih[:H], b_ih]), torch.cat([-b_hh[:H], b_hh])
     expected = lstm_step(x, h, c, W_ih4, W_hh4, b_ih4, b_hh4)
-    for a, b in zip(nb03.cifg_lstm_cell(x, h, c, W_ih, W_hh, b_ih, b_hh), expected):
+    for a, b in zip(nb03.cifg_lstm_cell(x, h, c, W_ih, W_hh, b_ih, b_hh), expected, strict=True):
         assert torch.allclose(a, b)
 
 
@@ -180,8 +180,8 @@ def test_exercise_2_parameter_count():
     def one_bias(kind, input_size, hidden_size, num_layers=1, bidirectional=False):
         gates = {"rnn": 1, "gru": 3, "lstm": 4}[kind]
         directions = 2 if bidirectional else 1
-        return sum(directions * gates * (hidden_size * (hidden_size + (input_size if l == 0 else directions * hidden_size))
-                                         + hidden_size) for l in range(num_layers))
+        return sum(directions * gates * (hidden_size * (hidden_size + (input_size if layer == 0 else directions * hidden_size))
+                                         + hidden_size) for layer in range(num_layers))
 
     def layer_input_always_x(kind, input_size, hidden_size, num_layers=1, bidirectional=False):
         gates = {"rnn": 1, "gru": 3, "lstm": 4}[kind]

@@ -159,7 +159,7 @@ def test_interrupted_training_resumes_to_the_same_weights(nbcode, tmp_path):
     resumed, resumed_history = _train(nbcode, tmp_path / "interrupted.pt", 12)
     assert resumed_history.steps == straight_history.steps == list(range(1, 13))
     np.testing.assert_allclose(resumed_history.loss, straight_history.loss, rtol=1e-5, atol=1e-6)
-    for a, b in zip(straight.parameters(), resumed.parameters()):
+    for a, b in zip(straight.parameters(), resumed.parameters(), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
 
 
@@ -169,7 +169,7 @@ def test_finished_run_is_reused_and_new_config_retrains(nbcode, tmp_path):
     calls = []
     again, again_history = _train(nbcode, path, 8, on_eval=lambda m, h: calls.append(1) or {})
     assert not calls and again_history.steps == history.steps            # loaded, not trained
-    for a, b in zip(first.parameters(), again.parameters()):
+    for a, b in zip(first.parameters(), again.parameters(), strict=True):
         assert torch.equal(a, b)
     _, fresh_history = _train(nbcode, path, 8, on_eval=lambda m, h: calls.append(1) or {},
                               config={"run": "other"})

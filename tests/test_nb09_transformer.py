@@ -47,7 +47,7 @@ def _notebook_definitions(*names):
 def nb():
     names = ["attention", "padding_bias", "causal_bias", "MultiHeadAttention", "copy_from_torch_attention",
              "transformer_lr", "with_cooldown", "label_smoothed_cross_entropy", "sinusoidal_encoding"]
-    return dict(zip(names, _notebook_definitions(*names)))
+    return dict(zip(names, _notebook_definitions(*names), strict=True))
 
 
 # ----------------------------------------------------------------------------- teaching claims

@@ -129,5 +129,5 @@ def test_exercise_4_mean_reciprocal_rank():
     cases = [([["paris", "lyon"], ["rome", "milan"]], ["lyon", "turin"]),
              ([["a", "b", "c"], ["c", "b", "a"], ["b"]], ["c", "c", "b"])]
     assert check_function(nb10.mean_reciprocal_rank, nb10.mean_reciprocal_rank, cases)
-    precision_at_1 = lambda rankings, answers: sum(r[0] == a for r, a in zip(rankings, answers)) / len(answers)
+    precision_at_1 = lambda rankings, answers: sum(r[0] == a for r, a in zip(rankings, answers, strict=True)) / len(answers)
     assert not check_function(precision_at_1, nb10.mean_reciprocal_rank, cases)

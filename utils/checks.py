@@ -21,7 +21,8 @@ def _report(ok: bool, name: str, hint: str, detail: str = "", raise_on_fail: boo
     if ok:
         print(f"PASS  {name}")
     else:
-        message = f"NOT YET  {name}" + (f": {detail}" if detail else "") + (f"\n  hint: {hint}" if hint else "")
+        message = (f"NOT YET  {name}" + (f": {detail}" if detail else "")
+                   + (f"\n  hint: {hint}" if hint else ""))
         print(message)
         if raise_on_fail:
             raise CheckFailed(message)
@@ -78,7 +79,7 @@ def check_function(candidate, reference, cases, name: str | None = None, hint: s
         if len(gots) != len(wants):
             return _report(False, name, hint, f"returned {len(gots)} values, expected {len(wants)}",
                            raise_on_fail)
-        for g, w in zip(gots, wants):
+        for g, w in zip(gots, wants, strict=True):
             try:
                 ga, wa = _as_array(g), _as_array(w)
             except (TypeError, ValueError):

@@ -246,7 +246,13 @@ def _multi30k_from_folder(folder: Path, src: str, tgt: str) -> dict[str, list[tu
     for split, stem in splits.items():
         with _open_text(folder / f"multi30k.{stem}.{src}.gz") as fs, \
                 _open_text(folder / f"multi30k.{stem}.{tgt}.gz") as ft:
-            out[split] = [(a.strip(), b.strip()) for a, b in zip(fs, ft) if a.strip() and b.strip()]
+            src_lines, tgt_lines = fs.readlines(), ft.readlines()
+        if len(src_lines) != len(tgt_lines):
+            raise DataUnavailable(f"multi30k.{stem}.{src}.gz has {len(src_lines)} lines but "
+                                  f"multi30k.{stem}.{tgt}.gz {len(tgt_lines)}: the two sides must be "
+                                  f"parallel, line by line. Replace the files in {folder}.")
+        out[split] = [(a.strip(), b.strip()) for a, b in zip(src_lines, tgt_lines, strict=True)
+                      if a.strip() and b.strip()]
     return out
 
 
@@ -319,7 +325,8 @@ def load_squad(path=None, profile: str | None = None, seed: int = 0,
     SQuAD-format set (``utils.generated.templated_squad``).
     """
     def local(p):
-        return dict(zip(("train", "validation"), split_by_article(read_squad_file(p), validation_fraction, seed)))
+        train, validation = split_by_article(read_squad_file(p), validation_fraction, seed)
+        return {"train": train, "validation": validation}
 
     def from_hub():
         from datasets import load_dataset

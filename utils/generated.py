@@ -144,7 +144,8 @@ def templated_squad(n: int, seed: int = 0) -> list[dict]:
                 (f"What did {person} study?", field_), (f"Where did {person} study {field_}?", institute),
                 (f"Which city did {person} move to?", moved)]),
             (f"Later {person} built {invention}, which {rival} later improved.", [
-                (f"What did {person} build?", invention), (f"Who improved the {invention.split()[-1]}?", rival)]),
+                (f"What did {person} build?", invention),
+                (f"Who improved the {invention.split()[-1]}?", rival)]),
             (f"Over the years {person} trained {students} students.", [
                 (f"How many students did {person} train?", str(students))]),
         ]

@@ -12,7 +12,7 @@ def accuracy(predictions, targets) -> float:
     predictions, targets = list(_flat(predictions)), list(_flat(targets))
     if len(predictions) != len(targets):
         raise ValueError(f"{len(predictions)} predictions but {len(targets)} targets")
-    return sum(p == t for p, t in zip(predictions, targets)) / max(len(targets), 1)
+    return sum(p == t for p, t in zip(predictions, targets, strict=True)) / max(len(targets), 1)
 
 
 def _flat(x):
@@ -29,7 +29,7 @@ def exact_match_rate(predictions: list[str], references: list[str]) -> float:
     """Fraction of predicted strings identical to their reference (e.g. ISO dates)."""
     if len(predictions) != len(references):
         raise ValueError(f"{len(predictions)} predictions but {len(references)} references")
-    return sum(p == r for p, r in zip(predictions, references)) / max(len(references), 1)
+    return sum(p == r for p, r in zip(predictions, references, strict=True)) / max(len(references), 1)
 
 
 def perplexity(mean_nll_nats: float) -> float:

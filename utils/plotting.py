@@ -98,7 +98,8 @@ def heatmap(matrix, xlabels=None, ylabels=None, ax=None, cmap: str = "viridis",
     plt = _plt()
     matrix = _numpy(matrix)
     if ax is None:
-        _, ax = plt.subplots(figsize=(max(3, 0.35 * matrix.shape[1] + 1.5), max(2.5, 0.35 * matrix.shape[0] + 1)))
+        width, height = max(3, 0.35 * matrix.shape[1] + 1.5), max(2.5, 0.35 * matrix.shape[0] + 1)
+        _, ax = plt.subplots(figsize=(width, height))
     im = ax.imshow(matrix, cmap=cmap, aspect="auto")
     if xlabels is not None:
         ax.set_xticks(range(len(xlabels)), labels=list(xlabels), rotation=90, fontsize=8)
@@ -121,7 +122,7 @@ def scatter_2d(points, labels=None, ax=None, title: str = "", annotate: bool = T
         _, ax = plt.subplots(figsize=(6, 5))
     ax.scatter(points[:, 0], points[:, 1], s=12)
     if annotate and labels is not None:
-        for (x, y), label in zip(points, labels):
+        for (x, y), label in zip(points, labels, strict=True):
             ax.annotate(str(label), (x, y), fontsize=8, xytext=(2, 2), textcoords="offset points")
     ax.set_title(title)
     return ax

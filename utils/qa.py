@@ -97,7 +97,7 @@ def prepare_eval_features(records, tokenizer, max_length: int = 384, stride: int
                 columns[key].append(encoded[key][i])
         columns["example_id"].append(records[encoded["overflow_to_sample_mapping"][i]]["id"])
         columns["offset_mapping"].append([tuple(o) if s == 1 else None
-                                          for o, s in zip(offsets, sequence_ids)])
+                                          for o, s in zip(offsets, sequence_ids, strict=True)])
     return Dataset.from_dict(dict(columns))
 
 
