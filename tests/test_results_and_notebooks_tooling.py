@@ -59,8 +59,11 @@ def test_a_fresh_run_deletes_only_its_own_checkpoints(tmp_path, monkeypatch):
     kept.write_bytes(b"weights")
     assert run_checkpoint_dir(tmp_path, fresh=False) == kept.parent and kept.exists()   # resume
     assert run_checkpoint_dir(tmp_path, fresh=True) == kept.parent and not kept.exists()
-    monkeypatch.setenv("COURSE_CHECKPOINT_DIR", str(tmp_path / "elsewhere"))
-    assert run_checkpoint_dir(tmp_path, fresh=True) == tmp_path / "elsewhere"
+    learners_own = tmp_path / "drive" / "01_cnn_mnist.pt"     # a notebook's checkpoint elsewhere
+    learners_own.parent.mkdir()
+    learners_own.write_bytes(b"weights")
+    monkeypatch.setenv("COURSE_CHECKPOINT_DIR", str(learners_own.parent))
+    assert run_checkpoint_dir(tmp_path, fresh=True) == kept.parent and learners_own.exists()
 
 
 def test_notebook_selection():

@@ -166,10 +166,11 @@ def machine_description() -> str:
 
 
 def run_checkpoint_dir(out: Path, fresh: bool) -> Path:
-    """Where a run keeps its checkpoints: ``$COURSE_CHECKPOINT_DIR`` or ``<out>/checkpoints``, apart
-    from the notebooks' interactive ones. An interrupted run resumes from them; ``fresh`` deletes
-    them first, so that every training starts from zero and the recorded times are real."""
-    checkpoints = Path(os.environ.get("COURSE_CHECKPOINT_DIR") or Path(out) / "checkpoints")
+    """Where a run keeps its checkpoints: always ``<out>/checkpoints``, apart from the notebooks'
+    interactive ones (``checkpoints/`` or ``$COURSE_CHECKPOINT_DIR``, which a run never touches).
+    An interrupted run resumes from them; ``fresh`` deletes them first, so that every training
+    starts from zero and the recorded times are real."""
+    checkpoints = Path(out) / "checkpoints"
     if fresh and checkpoints.exists():
         shutil.rmtree(checkpoints)
     return checkpoints
