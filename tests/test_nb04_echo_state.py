@@ -4,10 +4,10 @@ import math
 import numpy as np
 import pytest
 from sklearn.linear_model import Ridge
+from utils.generated import narma
 
 from solutions import nb04
 from utils.checks import check_equal, check_function
-from utils.generated import narma
 
 
 @pytest.mark.parametrize("alpha", [0.5, 0.9, 0.97])

@@ -11,10 +11,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from tqdm.auto import tqdm
+from utils.notebooks import NOTEBOOK_DIR
 
 from solutions import nb05
 from utils.checks import check_close, check_function
-from utils.notebooks import NOTEBOOK_DIR
 from utils.training import History, load_checkpoint, save_checkpoint
 
 V = 65

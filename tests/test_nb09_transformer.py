@@ -8,10 +8,10 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from utils.notebooks import NOTEBOOK_DIR
 
 from solutions import nb09
 from utils.checks import check_close, check_function
-from utils.notebooks import NOTEBOOK_DIR
 
 NOTEBOOK = NOTEBOOK_DIR / "09_transformer.ipynb"
 

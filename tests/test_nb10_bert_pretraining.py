@@ -3,7 +3,6 @@ and the exercise self-checks (each passes the reference solution and fails a wro
 import os
 
 import pytest
-
 from utils.models import MODEL_DIR_VARIABLE, ModelUnavailable, minilm_path, resolve_model
 
 
@@ -54,7 +53,6 @@ def test_minilm_path_holds_an_uncased_wordpiece_tokenizer():
 
 def test_load_pretrained_offline_minilm():
     from transformers import AutoModel
-
     from utils.models import load_pretrained
 
     model, tokenizer, source = load_pretrained("bert-base-uncased", model_class=AutoModel,

@@ -65,7 +65,6 @@ def test_scores_take_the_best_gold_answer_and_count_missing_predictions_as_wrong
 def tokenizer():
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from transformers import AutoTokenizer
-
     from utils.models import minilm_path
 
     return AutoTokenizer.from_pretrained(minilm_path())

@@ -6,12 +6,12 @@ import warnings
 import pytest
 import torch
 import torch.nn as nn
+from utils.sentiment import load_polarity, read_gensim_polarity, split_labelled
 
 from solutions import nb13
 from tests.conftest import SHARED_DATA
 from utils.checks import check_close, check_function
 from utils.data import DataUnavailable
-from utils.sentiment import load_polarity, read_gensim_polarity, split_labelled
 
 
 # ----------------------------------------------------------------------------- loader

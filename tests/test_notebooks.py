@@ -1,26 +1,74 @@
-"""Every notebook runs top to bottom under the smoke profile, offline, with no data folder;
-its own asserts are the checks of what it teaches."""
-import os
+"""Every notebook runs top to bottom under the smoke profile, offline, with no data folder; its
+own asserts are the checks of what it teaches, and this test counts which of them ran.
+
+Also, in the same kernel after the run: every exercise self-check cell is run again with the
+reference solutions in place of the learner's stubs. With the stubs each check must say NOT YET,
+with the solutions PASS: a check cell that is wired wrongly fails here, not in a learner's hands.
+"""
+import ast
+import io
+import json
+import tokenize
 
 import pytest
 
-from utils.notebooks import execute_notebook, list_notebooks
+from tools.execute import execute_notebook
+from tools.notebooks import CHECK_TAG, cells_tagged, list_notebooks
 
 NOTEBOOKS = list_notebooks()
 
 
+def comments_by_line(source: str) -> dict[int, str]:
+    comments = {}
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.COMMENT:
+            comments[token.start[0]] = token.string
+    return comments
+
+
+def explained_skip(source: str, line: int) -> bool:
+    """Whether the assert at ``line``, or a statement that encloses it (the ``if`` that guards
+    it, the ``def`` it sits in), carries a comment that says why it does not run under smoke."""
+    comments = comments_by_line(source)
+    tree = ast.parse(source)
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    node = next(n for n in ast.walk(tree) if isinstance(n, ast.Assert) and n.lineno == line)
+    lines = set(range(node.lineno, node.end_lineno + 1))
+    while node in parents:
+        node = parents[node]
+        if isinstance(node, ast.stmt):
+            lines.add(node.lineno)
+    return any("smoke" in comments.get(n, "").lower() for n in lines)
+
+
 @pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs_under_smoke_profile(path, tmp_path):
+def test_notebook_runs_under_smoke_profile(path, tmp_path, record_property):
     env = {"COURSE_PROFILE": "smoke", "COURSE_RESULTS": str(tmp_path / "results.jsonl"),
            "COURSE_ONLINE": "0", "HF_HUB_OFFLINE": "1", "MPLBACKEND": "Agg",
-           "COURSE_CHECKPOINT_DIR": str(tmp_path / "checkpoints")}
-    saved_data_dir = os.environ.pop("COURSE_DATA_DIR", None)
-    try:
-        nb = execute_notebook(path, tmp_path / path.name, env=env, timeout=900)
-    finally:
-        if saved_data_dir is not None:
-            os.environ["COURSE_DATA_DIR"] = saved_data_dir
+           "COURSE_CHECKPOINT_DIR": str(tmp_path / "checkpoints"), "COURSE_DATA_DIR": ""}
+    execution = execute_notebook(path, tmp_path / path.name, env=env, timeout=900, check_exercises=True)
+    nb = execution.notebook
     outputs = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "profile=smoke" in outputs, "the first output must be the setup banner"
-    assert (tmp_path / "results.jsonl").exists(), "the notebook must record its results"
+    rows = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
+    assert rows, "the notebook must record its results"
+    assert {r["notebook"] for r in rows} == {path.stem}, "Results(...) must name the notebook's file"
+    assert any(r["name"] == "wall_seconds" for r in rows), "results.finish() must run"
+
+    record_property("asserts", f"{len(execution.asserts_ran)} of {len(execution.assert_sites)}")
+    assert execution.assert_sites, "a notebook proves its claims with asserts"
+    unexplained = [f"cell {cell}, line {line}: {text.splitlines()[0]}"
+                   for cell, line, text in execution.asserts_not_run
+                   if not explained_skip(nb.cells[cell].source, line)]
+    assert not unexplained, ("asserts that did not run under smoke, with no comment on their line or "
+                             "on the line that guards them saying why (mention 'smoke'):\n  "
+                             + "\n  ".join(unexplained))
+
+    checks = cells_tagged(nb, CHECK_TAG)
+    stubs, solved = execution.exercise_output["stubs"], execution.exercise_output["solutions"]
+    if checks:
+        assert stubs and all(line.startswith("NOT YET") for line in stubs), \
+            f"with the stubs every self-check must say NOT YET: {stubs}"
+        assert len(solved) == len(stubs) and all(line.startswith("PASS") for line in solved), \
+            f"with the reference solutions every self-check must PASS: {solved}"

@@ -1,13 +1,23 @@
-"""Self-checks for exercises: the learner gets pass/fail and a hint, never the answer.
+"""Self-checks for exercises: the learner gets PASS or NOT YET and a hint, never the answer.
 
-Each notebook's reference solutions live in ``solutions/nbNN.py``; an exercise cell calls a
-check with the learner's answer and the reference, for example::
+Each notebook's reference solutions live in ``solutions/nbNN.py``, which names them after the
+learner's stubs and lists them by exercise (``EXERCISES = {1: ["step_jacobian"], ...}``). A
+notebook's check cell goes through :class:`Exercises`, so the reference module never enters the
+learner's namespace::
 
-    check_function(my_softmax, solutions.softmax, cases=[(torch.randn(3, 5),)],
-                   hint="subtract the row maximum before exp for stability")
+    exercises = Exercises("02_rnn_bptt")
+    exercises.check_function(step_jacobian, cases=..., hint="differentiate tanh")
+    exercises.check_equal("steps_back", steps_back, hint="solve with logarithms")
+    exercises.show_solution(1)        # only when the learner asks: prints the reference
+
+The course's tests run every check cell twice, with the stubs (each check must print NOT YET)
+and with the reference solutions in their place (each must print PASS).
 """
 from __future__ import annotations
 
+import ast
+import importlib
+import inspect
 import math
 
 import numpy as np
@@ -93,3 +103,78 @@ def check_function(candidate, reference, cases, name: str | None = None, hint: s
             if not same:
                 return _report(False, name, hint, detail, raise_on_fail)
     return _report(True, name, hint)
+
+
+class Exercises:
+    """The self-checks of one notebook's exercises, against references kept out of sight."""
+
+    def __init__(self, notebook: str):
+        self.notebook = notebook
+        self._module_name = f"solutions.nb{str(notebook)[:2]}"
+        self._solutions = importlib.import_module(self._module_name)
+        self._numbers = {name: number for number, names in getattr(self._solutions, "EXERCISES", {}).items()
+                         for name in names}
+
+    def __repr__(self):
+        return f"Exercises({self.notebook!r}): self-checks; show_solution(n) prints exercise n's answer"
+
+    def _reference(self, name: str):
+        if name not in self._numbers or not hasattr(self._solutions, name):
+            raise LookupError(f"{self._module_name} has no exercise answer named {name!r}; "
+                              f"it has {sorted(self._numbers)}")
+        return getattr(self._solutions, name)
+
+    def _label(self, name: str) -> str:
+        return f"exercise {self._numbers.get(name, '?')}: {name}"
+
+    def cases(self, maker: str, *args, **kwargs):
+        """Inputs for a check, made by a helper of the solutions module (inputs, not answers)."""
+        return getattr(self._solutions, maker)(*args, **kwargs)
+
+    def check_function(self, candidate, cases, hint: str = "", name: str | None = None, **tolerance) -> bool:
+        """``candidate(*case)`` against the reference of the same name, on every case."""
+        name = name or getattr(candidate, "__name__", "function")
+        return check_function(candidate, self._reference(name), cases, name=self._label(name),
+                              hint=hint, **tolerance)
+
+    def check_equal(self, name: str, answer, hint: str = "") -> bool:
+        return check_equal(answer, self._reference(name), name=self._label(name), hint=hint)
+
+    def check_close(self, name: str, answer, hint: str = "", **tolerance) -> bool:
+        return check_close(answer, self._reference(name), name=self._label(name), hint=hint, **tolerance)
+
+    def show_solution(self, exercise: int) -> None:
+        """Print the reference answer of exercise ``exercise`` (only when you want to see it)."""
+        names = getattr(self._solutions, "EXERCISES", {}).get(exercise)
+        if not names:
+            raise LookupError(f"{self._module_name} has no exercise {exercise}; it has "
+                              f"{sorted(getattr(self._solutions, 'EXERCISES', {}))}")
+        print(solution_source(self._solutions, names))
+
+
+def solution_source(module, names) -> str:
+    """The source of the named answers in ``module``: a function's definition, or the statement
+    that computes a value together with the module's functions it calls."""
+    tree = ast.parse(inspect.getsource(module))
+    source = inspect.getsource(module)
+    functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    shown, parts = set(), []
+
+    def show(node):
+        if id(node) not in shown:
+            shown.add(id(node))
+            parts.append(ast.get_source_segment(source, node))
+
+    for name in names:
+        if name in functions:
+            show(functions[name])
+            continue
+        for node in tree.body:
+            targets = [t.id for t in getattr(node, "targets", []) if isinstance(t, ast.Name)]
+            if isinstance(node, ast.Assign) and name in targets:
+                called = {c.func.id for c in ast.walk(node.value)
+                          if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)}
+                for helper in sorted(called & set(functions)):
+                    show(functions[helper])
+                show(node)
+    return "\n\n".join(parts)

@@ -1,12 +1,14 @@
-"""Profile, device, seeding, Colab and online/offline detection, and the setup banner."""
+"""Profile, device, seeding, Colab and online/offline detection, the setup banner and the run clock."""
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
 import platform
 import random
 import socket
 import sys
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -18,6 +20,19 @@ PROFILE_HELP = {
     "full": "the real data set and the published setup, meant for a GPU (Colab)",
 }
 HUB_HOST = "huggingface.co"
+_CLOCK_START = time.time()
+_CURRENT: "Environment | None" = None
+
+
+def restart_clock() -> None:
+    """Called by the setup cell: a notebook's wall time is measured from here."""
+    global _CLOCK_START
+    _CLOCK_START = time.time()
+
+
+def elapsed_seconds() -> float:
+    """Seconds since the setup cell ran (or since this module was imported)."""
+    return time.time() - _CLOCK_START
 
 
 class ProfileError(ValueError):
@@ -96,9 +111,12 @@ def one_thread_if_busy(device) -> int:
 
 
 def set_seed(seed: int = 0) -> int:
-    """Seed Python, NumPy and torch (all devices) so a run can be repeated."""
+    """Seed Python's ``random``, NumPy and torch (all devices) so a run can be repeated.
+
+    The order of a ``set`` of strings depends on ``PYTHONHASHSEED``, which only takes effect when
+    an interpreter starts: the course's runner sets it for every notebook kernel it starts.
+    """
     random.seed(seed)
-    os.environ["PYTHONHASHSEED"] = str(seed)
     try:
         import numpy as np
 
@@ -159,33 +177,44 @@ class Environment:
                 f"{where}, python {platform.python_version()} | {libs}")
 
 
+def make_environment(profile: str | None = None, seed: int | None = None, online: bool | None = None,
+                     libraries=("torch", "numpy", "matplotlib")) -> Environment:
+    """The environment a notebook runs with, decided without printing or changing anything."""
+    chosen_profile = get_profile(profile)
+    seed = int(os.environ.get("COURSE_SEED", 0)) if seed is None else seed
+    if online is None:
+        online = chosen_profile != "smoke" and is_online()
+    return Environment(profile=chosen_profile, device=get_device(), seed=seed, online=online,
+                       colab=in_colab(), versions={lib: _version(lib) for lib in libraries})
+
+
 def setup_notebook(seed: int | None = None, profile: str | None = None,
                    libraries=("torch", "numpy", "matplotlib")) -> Environment:
     """Everything the setup cell does after the repo is importable.
 
-    Decides online/offline first (and sets ``HF_HUB_OFFLINE`` before any hub library is
-    imported), then the profile, device and seed, and prints the one-line banner.
+    Decides online/offline first (the smoke profile is always offline) and sets
+    ``HF_HUB_OFFLINE`` before any hub library is imported, then the profile, device and seed,
+    restarts the clock that ``Results.finish`` reads, and prints the one-line banner.
     """
-    from utils.results import restart_clock
-
+    global _CURRENT
     restart_clock()
-    online = is_online()
-    os.environ["HF_HUB_OFFLINE"] = "0" if online else "1"
-    os.environ["COURSE_ONLINE"] = "1" if online else "0"
-    if not online:
+    env = make_environment(profile, seed, libraries=libraries)
+    os.environ["HF_HUB_OFFLINE"] = "0" if env.online else "1"
+    os.environ["COURSE_ONLINE"] = "1" if env.online else "0"
+    if not env.online:
         os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    chosen_profile = get_profile(profile)
-    seed = int(os.environ.get("COURSE_SEED", 0)) if seed is None else seed
-    set_seed(seed)
-    env = Environment(
-        profile=chosen_profile,
-        device=get_device(),
-        seed=seed,
-        online=online,
-        colab=in_colab(),
-        versions={lib: _version(lib) for lib in libraries},
-    )
+    set_seed(env.seed)
+    _CURRENT = env
     print(env.banner())
+    return env
+
+
+def current_environment(profile: str | None = None) -> Environment:
+    """The environment of this session (the one the setup cell made; a quiet, offline one when
+    no setup cell ran, as in the tests), with ``profile`` if one is given."""
+    env = _CURRENT or make_environment(profile, online=False, libraries=())
+    if profile is not None and get_profile(profile) != env.profile:
+        env = dataclasses.replace(env, profile=get_profile(profile))
     return env

@@ -1,4 +1,4 @@
-"""Metrics: accuracy, perplexity and bits per character, BLEU (sacrebleu), SQuAD EM/F1."""
+"""Metrics: exact match, bits per character, BLEU (sacrebleu), SQuAD EM/F1."""
 from __future__ import annotations
 
 import collections
@@ -7,34 +7,11 @@ import re
 import string
 
 
-def accuracy(predictions, targets) -> float:
-    """Fraction of equal items (tensors, arrays or lists)."""
-    predictions, targets = list(_flat(predictions)), list(_flat(targets))
-    if len(predictions) != len(targets):
-        raise ValueError(f"{len(predictions)} predictions but {len(targets)} targets")
-    return sum(p == t for p, t in zip(predictions, targets, strict=True)) / max(len(targets), 1)
-
-
-def _flat(x):
-    if hasattr(x, "tolist"):
-        x = x.tolist()
-    for item in x:
-        if isinstance(item, list):
-            yield from _flat(item)
-        else:
-            yield item
-
-
 def exact_match_rate(predictions: list[str], references: list[str]) -> float:
     """Fraction of predicted strings identical to their reference (e.g. ISO dates)."""
     if len(predictions) != len(references):
         raise ValueError(f"{len(predictions)} predictions but {len(references)} references")
     return sum(p == r for p, r in zip(predictions, references, strict=True)) / max(len(references), 1)
-
-
-def perplexity(mean_nll_nats: float) -> float:
-    """exp of the mean negative log-likelihood per token (in nats)."""
-    return math.exp(mean_nll_nats)
 
 
 def bits_per_char(mean_nll_nats: float) -> float:

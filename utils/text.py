@@ -8,16 +8,13 @@ from typing import Iterable
 import torch
 
 PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
+PAD_ID, BOS_ID, EOS_ID, UNK_ID = 0, 1, 2, 3   # their ids in every Vocab built with the default specials
 _WORD = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 
 
 def word_tokenize(text: str, lower: bool = True) -> list[str]:
     """Split into words and punctuation marks (a simple, language-agnostic tokeniser)."""
     return _WORD.findall(text.lower() if lower else text)
-
-
-def char_tokenize(text: str) -> list[str]:
-    return list(text)
 
 
 class Vocab:

@@ -66,7 +66,8 @@ class History:
 
 
 def checkpoint_path(name: str) -> Path:
-    """Where a notebook keeps its checkpoints: ``$COURSE_CHECKPOINT_DIR`` or ``checkpoints/`` at the root."""
+    """Where a notebook keeps its checkpoints: ``$COURSE_CHECKPOINT_DIR`` or ``checkpoints/`` at the
+    root (the runner points it at ``runs/<profile>/checkpoints``)."""
     root = os.environ.get("COURSE_CHECKPOINT_DIR") or Path(__file__).resolve().parent.parent / "checkpoints"
     path = Path(root) / name
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -143,9 +144,14 @@ def train(model, batches, *, optimizer, epochs: int = 1, step: Callable = defaul
     ``scheduler.step()`` is called after every optimizer step. ``evaluate(model) -> dict`` runs
     (in eval mode, without gradients) after each epoch and every ``eval_every`` steps.
     ``max_steps`` / ``max_seconds`` stop early (the study profile's time budget).
-    ``config`` (e.g. the notebook's sizes) is stored in the checkpoint; a checkpoint made with a
-    different config is not resumed, so changing a parameter and rerunning trains afresh.
+    ``config`` (the notebook's sizes and settings that shape this training) is required with a
+    ``checkpoint`` and stored in it; a checkpoint made with a different config is not resumed, so
+    changing a parameter and rerunning trains afresh instead of resuming a stale run.
     """
+    if checkpoint is not None and not config:
+        raise ValueError("train(checkpoint=...) needs config=: a dict of the parameters that shape this "
+                         "training (sizes, steps, learning rate, data), so that a changed parameter "
+                         "starts a new run instead of resuming an old one.")
     history = History()
     start_epoch, global_step, skip_batches = 0, 0, 0
     if checkpoint is not None and resume and Path(checkpoint).exists():

@@ -1,10 +1,12 @@
+"""The results recorder (utils.results) and the runner that turns recorded figures into tables."""
 import json
 
 import pytest
 
-from solutions import nb00, nb01
-from utils.notebooks import list_notebooks
-from utils.results import Results, read_results, results_markdown, run_checkpoint_dir, update_readme
+from tools import runner
+from tools.notebooks import list_notebooks
+from tools.runner import read_results, results_markdown, run_checkpoint_dir, update_readme
+from utils.results import Results
 
 
 def test_results_are_appended_as_json_lines(tmp_path, capsys):
@@ -19,6 +21,8 @@ def test_results_are_appended_as_json_lines(tmp_path, capsys):
     assert "test_accuracy" in capsys.readouterr().out
     with pytest.raises(TypeError):
         results.record("bad", "high")
+    with pytest.raises(ValueError, match="diverged"):
+        results.record("loss", float("nan"))
 
 
 def test_summary_table_and_readme_block(tmp_path):
@@ -73,31 +77,13 @@ def test_notebook_selection():
         list_notebooks(["99"])
 
 
-def test_exercise_solutions_of_00_and_01():
-    import torch
-    import torch.nn.functional as F
-
-    from utils.checks import check_equal, check_function
-
-    assert check_function(nb00.steps_per_epoch, nb00.steps_per_epoch, cases=[(10, 3)])
-    assert not check_function(lambda n, b: n // b, nb00.steps_per_epoch, cases=[(10, 3)])
-    assert nb01.RESNET_STEM_SIZES == (112, 56)
-    x = torch.randn(2, 3, 8, 6)
-    assert torch.equal(nb01.max_pool_2x2(x), F.max_pool2d(x, 2))
-    assert not check_function(lambda t: F.avg_pool2d(t, 2), nb01.max_pool_2x2, cases=[x])
-    assert nb01.separable_weights(32, 64, 3) == 9 * 32 + 32 * 64
-    assert not check_equal(nb01.separable_weights(32, 64, 3), 9 * 32 * 64)
-
-
 def test_collect_merges_runs(tmp_path, monkeypatch):
-    import utils.results as results_module
-
     a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     Results("02_rnn_bptt", "study", path=a).record("x", 1.0)
     Results("05_char_rnn", "study", path=b).record("val_bits_per_char", 2.2)
     Results("05_char_rnn", "smoke", path=b).record("val_bits_per_char", 4.0)
-    monkeypatch.setattr(results_module, "ROOT", tmp_path)
-    assert results_module.main(["--collect", str(a), str(b), "--profile", "study", "--machine", "M"]) == 0
+    monkeypatch.setattr(runner, "ROOT", tmp_path)
+    assert runner.main(["--collect", str(a), str(b), "--profile", "study", "--machine", "M"]) == 0
     merged = (tmp_path / "results" / "study.jsonl").read_text()
     assert "02_rnn_bptt" in merged and "2.2" in merged and "4.0" not in merged
     assert "on M." in (tmp_path / "results" / "study.md").read_text()

@@ -1,32 +1,24 @@
+"""utils.data: the source chain, and the loaders of MNIST, Tiny Shakespeare, Multi30k, SQuAD and the generated tasks."""
 import gzip
 import json
 
 import numpy as np
 import pytest
 
-from tests.conftest import SHARED_DATA
 from utils import data as data_module
-from utils.data import (
-    DataUnavailable,
-    load_digit_images,
-    load_digits,
-    load_multi30k,
-    load_squad,
-    load_text,
-    read_idx,
-    read_squad_file,
-    resolve,
-    split_by_article,
-)
-from utils.generated import (
+from utils.data import DataUnavailable, resolve
+from utils.data.generated import (
     adding_problem,
-    copy_memory,
     dates_dataset,
     dates_split,
     memory_qa,
     narma,
     templated_squad,
 )
+from utils.data.mnist import load_digits, load_mnist, read_idx
+from utils.data.multi30k import load_multi30k
+from utils.data.squad import load_squad, read_squad_file, split_by_article
+from utils.data.tiny_shakespeare import load_text
 
 
 @pytest.fixture(autouse=True)
@@ -54,11 +46,12 @@ def test_resolve_order_and_messages(tmp_path, monkeypatch, capsys):
 
 def test_resolve_online_hub_failure_is_reported(monkeypatch, capsys):
     monkeypatch.setenv("COURSE_ONLINE", "1")
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
 
     def broken():
         raise ConnectionError("no route")
 
-    value, source = resolve("t", hub=("x/y", broken), offline=("fallback", lambda: 1), profile="study")
+    value, source = resolve("t", hub=("x/y", broken), offline=("fallback", lambda: 1))
     assert value == 1 and "failed (ConnectionError: no route)" in capsys.readouterr().out
 
 
@@ -80,7 +73,14 @@ def test_digits_offline():
     assert digits.train_images.shape[1:] == (1, 8, 8)
     assert len(digits.train_images) + len(digits.test_images) == 1797
     assert 0 <= digits.train_images.min() and digits.train_images.max() <= 1
-    assert load_digit_images(profile="smoke").name == "digits"
+    assert load_mnist().name == "digits"                      # no path given: the offline default
+
+
+def test_mnist_at_a_missing_path_stops_instead_of_training_on_digits(tmp_path):
+    with pytest.raises(DataUnavailable, match="does not exist"):
+        load_mnist(tmp_path / "nope")
+    with pytest.raises(DataUnavailable, match="No MNIST IDX files"):
+        load_mnist(tmp_path)
 
 
 def test_idx_reader_roundtrip(tmp_path):
@@ -92,7 +92,7 @@ def test_idx_reader_roundtrip(tmp_path):
 
 
 def test_text_offline_default():
-    text, source = load_text(profile="smoke")
+    text, source = load_text()
     assert source.kind == "offline" and len(text) > 100_000
 
 
@@ -103,12 +103,12 @@ def test_multi30k_files_that_are_not_parallel_are_refused(tmp_path):
         with gzip.open(tmp_path / f"multi30k.train.{lang}.gz", "wt", encoding="utf-8") as f:
             f.write(lines)
     with pytest.raises(DataUnavailable, match="must be parallel"):
-        load_multi30k("en", "de", path=tmp_path, profile="study")
+        load_multi30k("en", "de", path=tmp_path)
 
 
 def test_multi30k_without_source_raises():
     with pytest.raises(DataUnavailable):
-        load_multi30k(profile="smoke")
+        load_multi30k()
 
 
 def test_squad_formats(tmp_path):
@@ -132,24 +132,23 @@ def test_split_by_article_has_no_overlap():
 
 
 def test_squad_offline_generated():
-    splits, source = load_squad(profile="smoke", n_generated=100)
+    splits, source = load_squad(n_generated=100)
     assert source.kind == "offline" and len(splits["train"]) == 100
     for r in splits["train"] + splits["validation"]:
         start, text = r["answers"]["answer_start"][0], r["answers"]["text"][0]
         assert r["context"][start:start + len(text)] == text
 
 
-@pytest.mark.skipif(not SHARED_DATA.exists(), reason="no ../shared/data beside the checkout")
-def test_real_data_from_the_data_folder(monkeypatch):
-    monkeypatch.setenv("COURSE_DATA_DIR", str(SHARED_DATA))
-    text, source = load_text(profile="study")
+def test_real_data_from_the_data_folder(monkeypatch, shared_data):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(shared_data))
+    text, source = load_text()
     assert source.kind == "data_dir" and text.startswith("First Citizen")
-    pairs, _ = load_multi30k("en", "de", profile="study")
+    pairs, _ = load_multi30k("en", "de")
     assert len(pairs["train"]) == 29000 and len(pairs["test"]) == 1000
-    squad, _ = load_squad(profile="study")
+    squad, _ = load_squad()
     titles = [{r["title"] for r in squad[s]} for s in ("train", "validation")]
     assert titles[0].isdisjoint(titles[1]) and len(squad["train"]) + len(squad["validation"]) == 8625
-    mnist = load_digit_images(profile="study")
+    mnist = load_mnist()
     assert mnist.name == "mnist" and mnist.train_images.shape[1:] == (1, 28, 28)
     assert len(mnist.train_images) == 8000 and len(mnist.test_images) == 2000
 
@@ -169,8 +168,6 @@ def test_generated_sequence_tasks():
     x, y = adding_problem(64, 30)
     assert x.shape == (64, 30, 2) and (x[..., 1].sum(1) == 2).all()
     assert ((x[..., 0] * x[..., 1]).sum(1) - y).abs().max() < 1e-6
-    inputs, targets = copy_memory(8, memory_length=5, delay=10)
-    assert (targets[:, -5:] == inputs[:, :5]).all() and inputs.shape == (8, 20)
     story, question, answer, support = memory_qa(5, seed=2)[0]
     assert answer in story[support] and question.split()[-1] in story[support]
     u, target = narma(500)

@@ -1,7 +1,7 @@
 import nbformat
 
-from utils.notebooks import list_notebooks
-from utils.slides import make_slides, mark_cells
+from tools.notebooks import list_notebooks
+from tools.slides import make_slides, mark_cells
 
 
 def test_cells_are_marked_and_slides_written(tmp_path):
@@ -12,5 +12,5 @@ def test_cells_are_marked_and_slides_written(tmp_path):
     assert kinds[0] == "slide" and kinds[1] == "skip" and kinds[2] == "skip"
     assert kinds.count("slide") >= 8 and "fragment" in kinds
     out = make_slides(path, tmp_path, executed_dir=tmp_path / "none")
-    html = out.read_text()
+    html = out.read_text(encoding="utf-8")
     assert "reveal" in html.lower() and "Convolution is a sliding dot product" in html

@@ -70,7 +70,7 @@ def read_gensim_polarity(path=None) -> list[tuple[str, int]]:
     return pairs
 
 
-def load_polarity(path=None, profile: str | None = None, seed: int = 0, test_fraction: float | None = None):
+def load_polarity(path=None, seed: int = 0, test_fraction: float | None = None):
     """Sentence polarity as ``({"train": [(text, label)], "test": [...]}, Source)``; 1 = positive.
 
     ``test_fraction`` (default 0.1 for the 10,662 sentences, 0.25 for gensim's 200) applies where
@@ -83,7 +83,7 @@ def load_polarity(path=None, profile: str | None = None, seed: int = 0, test_fra
         rows = lambda split: [(r["text"], int(r["label"])) for r in ds[split]]  # noqa: E731
         return {"train": rows("train") + rows("validation"), "test": rows("test")}
 
-    return resolve("sentence polarity", path=path, profile=profile,
+    return resolve("sentence polarity", path=path,
                    local=("sentiment", lambda p: _from_folder(Path(p), test_fraction or 0.1, seed)),
                    hub=(HUB_ID, from_hub),
                    offline=("gensim's pang_lee_polarity.cor (200 sentences of the same data)",

@@ -86,27 +86,6 @@ def adding_problem(n: int, length: int, seed: int = 0):
     return torch.stack([values, markers], dim=-1), targets
 
 
-def copy_memory(n: int, n_symbols: int = 8, memory_length: int = 10, delay: int = 50, seed: int = 0):
-    """The copy-memory task: remember ``memory_length`` symbols across ``delay`` blank steps.
-
-    Tokens: 0 blank, 1..n_symbols the symbols, n_symbols+1 the "recall now" marker. Returns
-    (inputs, targets) of shape (n, memory_length + delay + memory_length); targets are blank
-    (0) except for the last ``memory_length`` positions, which must repeat the symbols.
-    A model that always outputs blanks, then guesses, reaches about 1/n_symbols on those.
-    """
-    import torch
-
-    g = torch.Generator().manual_seed(seed)
-    symbols = torch.randint(1, n_symbols + 1, (n, memory_length), generator=g)
-    total = memory_length + delay + memory_length
-    inputs = torch.zeros(n, total, dtype=torch.long)
-    targets = torch.zeros(n, total, dtype=torch.long)
-    inputs[:, :memory_length] = symbols
-    inputs[:, memory_length + delay - 1] = n_symbols + 1
-    targets[:, -memory_length:] = symbols
-    return inputs, targets
-
-
 # ----------------------------------------------------------------------------- question answering
 PEOPLE = ["Aiko", "Bruno", "Chen", "Dana", "Emeka", "Farah", "Goro", "Hana", "Ivan", "Julia",
           "Kenji", "Lena", "Mateo", "Nadia", "Omar", "Priya", "Ravi", "Sofia", "Tomas", "Yuki"]

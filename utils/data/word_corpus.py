@@ -26,7 +26,7 @@ from pathlib import Path
 
 from utils.data import DataUnavailable, Source, resolve
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CACHE_DIR = ROOT / "data" / "cache" / "word2vec"
 WIKI_DUMP = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
 LEE = "lee_background.cor"
@@ -205,7 +205,7 @@ def wikitext_from_hub(max_tokens: int | None, chunk: int = 1000) -> list[list[st
 
 
 # ----------------------------------------------------------------------------- the loader
-def load_word2vec_corpus(path=None, profile: str | None = None, offline: str = "wiki",
+def load_word2vec_corpus(path=None, offline: str = "wiki",
                          max_tokens: int | None = None, chunk: int = 1000,
                          cache_dir: Path | None = None) -> tuple[list[list[str]], Source]:
     """A corpus for word2vec as ``(sentences, Source)``: each sentence a list of lower-case words.
@@ -231,7 +231,7 @@ def load_word2vec_corpus(path=None, profile: str | None = None, offline: str = "
             and (Path(folder) / (data_file + ".zip")).exists():
         data_file += ".zip"
     sentences, source = resolve(
-        "word2vec corpus", path=path, profile=profile,
+        "word2vec corpus", path=path,
         local=(data_file, local),
         hub=(f"{HUB_ID} ({HUB_CONFIG})", lambda: wikitext_from_hub(max_tokens, chunk)),
         offline=defaults[offline])

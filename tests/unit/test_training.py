@@ -59,10 +59,11 @@ def test_resume_after_interrupt_continues(tmp_path):
     model = nn.Linear(3, 1)
     opt = torch.optim.SGD(model.parameters(), lr=0.05)
     with pytest.raises(KeyboardInterrupt):
-        train(model, batches, optimizer=opt, step=interrupting, epochs=4, checkpoint=path, progress=False)
+        train(model, batches, optimizer=opt, step=interrupting, epochs=4, checkpoint=path, config={"lr": 0.05},
+              progress=False)
     resumed_model = nn.Linear(3, 1)
     history = train(resumed_model, batches, optimizer=torch.optim.SGD(resumed_model.parameters(), lr=0.05),
-                    step=mse, epochs=4, checkpoint=path, progress=False)
+                    step=mse, epochs=4, checkpoint=path, config={"lr": 0.05}, progress=False)
     assert history.steps == list(range(1, 33))
     # the same run without interruption ends with the same weights
     torch.manual_seed(0)
@@ -81,6 +82,30 @@ def test_changed_config_trains_afresh(tmp_path, capsys):
     history = train(model, batches, optimizer=torch.optim.SGD(model.parameters(), lr=0.01), step=mse, epochs=1,
                     checkpoint=path, config={"lr": 0.01}, progress=False)
     assert "another configuration" in capsys.readouterr().out and history.steps[0] == 1
+
+
+def test_a_checkpoint_without_config_is_refused(tmp_path):
+    model = nn.Linear(3, 1)
+    with pytest.raises(ValueError, match="needs config="):
+        train(model, regression_batches(), optimizer=torch.optim.SGD(model.parameters(), lr=0.05), step=mse,
+              epochs=1, checkpoint=tmp_path / "ck.pt", progress=False)
+    assert not (tmp_path / "ck.pt").exists()
+
+
+def test_a_changed_parameter_restarts_a_finished_run(tmp_path, capsys):
+    path, batches = tmp_path / "ck.pt", regression_batches()
+
+    def run(epochs):
+        model = nn.Linear(3, 1)
+        return train(model, batches, optimizer=torch.optim.SGD(model.parameters(), lr=0.05), step=mse,
+                     epochs=epochs, checkpoint=path, config={"epochs": epochs}, progress=False)
+
+    first = run(2)
+    again = run(2)                          # same parameters: the finished run is reused, not retrained
+    assert again.steps == first.steps and "had finished" in capsys.readouterr().out
+    longer = run(3)                         # a changed parameter: trained from step 1, all 3 epochs
+    assert "another configuration" in capsys.readouterr().out
+    assert longer.steps == list(range(1, 3 * len(batches) + 1))
 
 
 def test_nan_loss_stops_with_advice():

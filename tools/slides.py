@@ -12,7 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from utils.notebooks import ROOT, SETUP_MARKER, list_notebooks
+from tools.notebooks import ROOT, list_notebooks
+from utils.lessons import SETUP_MARKER
 
 
 def slide_type(cell, index: int) -> str:

@@ -1,0 +1,105 @@
+"""Data sets and pretrained models: one loader per data set (one module each), one source chain.
+
+Every loader resolves its source with :func:`resolve`, in the same order, and says which one it
+used and why:
+
+1. an explicit local path (the ``path`` argument, e.g. a parameter of the notebook);
+2. the data folder named by ``$COURSE_DATA_DIR`` (laid out as ``data/README.md`` describes;
+   pretrained models under ``models/<hub id with "/" as "--">``);
+3. the Hugging Face hub, when online (the setup cell decides once; the smoke profile is offline);
+4. the embedded offline default: something a pip package ships, or data the course generates.
+
+Nothing falls back silently: each step that is skipped or fails is printed, and an explicit
+path that does not exist stops with an error.
+
+The loaders: ``mnist`` (MNIST, scikit-learn's digits), ``tiny_shakespeare`` (a long text for
+character models), ``multi30k`` (translation), ``squad`` (SQuAD v1.1), ``word_corpus``
+(word2vec's corpora and evaluation sets), ``polarity`` (sentence sentiment), ``pretrained``
+(hub models), and ``generated`` (the tasks the course makes itself).
+"""
+from __future__ import annotations
+
+import gzip
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+DATA_DIR_VARIABLE = "COURSE_DATA_DIR"
+
+
+class DataUnavailable(RuntimeError):
+    """No source could provide the data; the message says what to do."""
+
+
+@dataclass
+class Source:
+    kind: str   # "path" | "data_dir" | "hub" | "offline"
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.detail}"
+
+
+def data_dir() -> Path | None:
+    value = os.environ.get(DATA_DIR_VARIABLE)
+    if not value:
+        return None
+    folder = Path(value).expanduser()
+    if not folder.is_dir():
+        raise DataUnavailable(f"{DATA_DIR_VARIABLE}={value} is not a folder. Point it at a data "
+                              "folder laid out as data/README.md describes, or unset it.")
+    return folder
+
+
+def open_text(path: Path):
+    """Open a UTF-8 text file for reading, gzipped when its name ends in ``.gz``."""
+    path = Path(path)
+    return gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else open(path, encoding="utf-8")
+
+
+def resolve(name: str, *, path=None, local: tuple[str, Callable] | None = None,
+            hub: tuple[str, Callable] | None = None, offline: tuple[str, Callable] | None = None,
+            unavailable: type[DataUnavailable] = DataUnavailable):
+    """Load ``name`` from the first source that works; return ``(data, Source)``.
+
+    ``local`` is ``(relative path inside the data folder, loader(Path))``; ``hub`` is
+    ``(hub id, loader())``; ``offline`` is ``(description, loader())``. An explicit ``path`` is
+    read with the ``local`` loader. ``unavailable`` is the error raised when nothing works.
+    """
+    from utils.environment import is_online
+
+    def say(message):
+        print(f"[data] {name}: {message}")
+
+    if path is not None:
+        p = Path(path).expanduser()
+        if not p.exists():
+            raise unavailable(f"{name}: the path {p} does not exist. Fix the path parameter, "
+                              "or set it to None to use the default sources.")
+        say(f"explicit path {p}")
+        return local[1](p), Source("path", str(p))
+    folder = data_dir()
+    if local is not None and folder is not None:
+        candidate = folder / local[0]
+        if candidate.exists():
+            say(f"data folder {candidate} (from ${DATA_DIR_VARIABLE})")
+            return local[1](candidate), Source("data_dir", str(candidate))
+        say(f"not in the data folder ({candidate} is missing)")
+    if hub is not None:
+        if not is_online():
+            say(f"hub {hub[0]} skipped (offline)")
+        else:
+            try:
+                data = hub[1]()
+                say(f"hub {hub[0]}")
+                return data, Source("hub", hub[0])
+            except Exception as exc:  # report, then try the offline default
+                say(f"hub {hub[0]} failed ({type(exc).__name__}: {exc})")
+    if offline is not None:
+        say(f"offline default: {offline[0]}")
+        return offline[1](), Source("offline", offline[0])
+    raise unavailable(
+        f"{name}: no source available. Pass a local path, set ${DATA_DIR_VARIABLE} to a folder "
+        f"holding {local[0] if local else 'the files'}, or connect to the internet for the hub"
+        + (f" ({hub[0]})" if hub else "") + ".")
