@@ -4,12 +4,21 @@ Each mutation changes one line of a notebook's lesson code, in a copy of the not
 into a plausible mistake (the forget gate's sigmoid becomes tanh, the attention scale is
 dropped). That notebook's tests, run against the copy (``$COURSE_NOTEBOOK_DIR``), must then
 fail. The unchanged copy must pass them, so the failure is the mutation's doing.
+
+The mutations stand beside the tests that must catch them: a lesson test file
+``tests/lessons/test_nbNN_topic.py`` may define ::
+
+    MUTATIONS = [("f = torch.sigmoid(f)", "f = torch.tanh(f)", "the forget gate squashed by tanh")]
+
+(old text, found exactly once in the notebook's code cells; the mistake; what it is, in words).
 """
+import ast
 import os
 import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -29,8 +38,22 @@ class Mutation:
         return f"{self.notebook}: {self.why}"
 
 
-MUTATIONS = [
-]
+LESSON_TESTS = Path(__file__).resolve().parent / "lessons"
+
+
+def collect_mutations() -> list[Mutation]:
+    mutations = []
+    for test_file in sorted(LESSON_TESTS.glob("test_nb[0-9][0-9]_*.py")):
+        number = test_file.name[len("test_nb"):len("test_nb") + 2]
+        (notebook,) = [p.stem for p in NOTEBOOK_DIR.glob(f"{number}_*.ipynb")]
+        for node in ast.parse(test_file.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "MUTATIONS" for t in node.targets):
+                for old, new, why in ast.literal_eval(node.value):
+                    mutations.append(Mutation(notebook, old, new, str(test_file.relative_to(ROOT)), why))
+    return mutations
+
+
+MUTATIONS = collect_mutations()
 
 TEST_FILES = sorted({m.tests for m in MUTATIONS})
 
@@ -78,3 +101,9 @@ def test_a_mutation_makes_the_notebooks_tests_fail(mutation, tmp_path):
     result = run_tests([mutation.tests], folder)
     assert result.returncode == 1, (f"the tests in {mutation.tests} did not catch: {mutation.why}\n"
                                     + result.stdout[-3000:] + result.stderr[-2000:])
+
+
+def test_the_notebooks_with_the_central_claims_have_mutations():
+    covered = {m.notebook[:2] for m in MUTATIONS}
+    required = {"02", "03", "06", "08", "09", "11"}   # BPTT, LSTM cell, SGNS gradient, attention
+    assert required <= covered, f"no mutation test for notebook(s) {sorted(required - covered)}"
