@@ -88,6 +88,8 @@ def torch_threads(n: int | None):
     """Run the block with ``n`` intra-op torch threads (None: leave them as they are), then restore."""
     import torch
 
+    if n is not None and (not isinstance(n, int) or n < 1):
+        raise ValueError(f"torch_threads needs a whole number of threads >= 1 (or None), got {n!r}")
     before = torch.get_num_threads()
     if n:
         torch.set_num_threads(n)

@@ -7,15 +7,25 @@ import re
 import string
 
 
+def _paired(predictions, references, what: str):
+    if len(predictions) != len(references):
+        raise ValueError(f"{len(predictions)} {what} but {len(references)} references: they must be paired, "
+                         "one reference per prediction, in the same order")
+    if not predictions:
+        raise ValueError(f"no {what} to score: an empty test set?")
+
+
 def exact_match_rate(predictions: list[str], references: list[str]) -> float:
     """Fraction of predicted strings identical to their reference (e.g. ISO dates)."""
-    if len(predictions) != len(references):
-        raise ValueError(f"{len(predictions)} predictions but {len(references)} references")
+    _paired(predictions, references, "predictions")
     return sum(p == r for p, r in zip(predictions, references, strict=True)) / max(len(references), 1)
 
 
 def bits_per_char(mean_nll_nats: float) -> float:
     """Mean negative log-likelihood per character converted from nats to bits."""
+    if not mean_nll_nats >= 0:
+        raise ValueError(f"a negative log-likelihood is never below 0 (got {mean_nll_nats}): pass the mean "
+                         "cross-entropy in nats")
     return mean_nll_nats / math.log(2)
 
 
@@ -23,6 +33,10 @@ def bleu(hypotheses: list[str], references: list[str]) -> float:
     """Corpus BLEU (0-100) with sacrebleu's standard settings (13a tokenisation)."""
     import sacrebleu
 
+    _paired(hypotheses, references, "hypotheses")
+    if not all(isinstance(t, str) for t in [*hypotheses, *references]):
+        raise TypeError("bleu takes strings (detokenised sentences, or tokens joined by spaces), "
+                        "not token lists")
     return sacrebleu.corpus_bleu(hypotheses, [references]).score
 
 
@@ -61,6 +75,8 @@ def squad_scores(predictions: dict[str, str], records: list[dict]) -> dict[str, 
     ``predictions`` maps question id to answer text; ``records`` are flat SQuAD records. A
     question without a prediction counts as wrong (the official script warns and scores 0).
     """
+    if not records:
+        raise ValueError("no questions to score: the evaluation set is empty")
     em = f1 = 0.0
     for r in records:
         golds = r["answers"]["text"]

@@ -14,6 +14,8 @@ _WORD = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 
 def word_tokenize(text: str, lower: bool = True) -> list[str]:
     """Split into words and punctuation marks (a simple, language-agnostic tokeniser)."""
+    if not isinstance(text, str):
+        raise TypeError(f"word_tokenize takes a string, got {type(text).__name__}")
     return _WORD.findall(text.lower() if lower else text)
 
 
@@ -33,6 +35,12 @@ class Vocab:
     @classmethod
     def build(cls, sequences: Iterable[Iterable[str]], min_count: int = 1, max_size: int | None = None,
               specials=(PAD, BOS, EOS, UNK)) -> "Vocab":
+        if isinstance(sequences, str):
+            raise TypeError("Vocab.build takes sequences of tokens, e.g. [list(text)] or "
+                            "[word_tokenize(line) for line in lines], not one string")
+        if min_count < 1 or (max_size is not None and max_size <= len(specials)):
+            raise ValueError(f"min_count must be at least 1 (got {min_count}) and max_size larger than the "
+                             f"{len(specials)} special tokens (got {max_size})")
         counts = collections.Counter(t for seq in sequences for t in seq)
         ranked = sorted((t for t, c in counts.items() if c >= min_count), key=lambda t: (-counts[t], t))
         if max_size is not None:
@@ -78,6 +86,10 @@ class Vocab:
     def decode(self, ids: Iterable[int], strip_special: bool = False) -> list[str]:
         out = []
         for i in (ids.tolist() if hasattr(ids, "tolist") else ids):
+            if not 0 <= int(i) < len(self.itos):
+                raise ValueError(f"id {int(i)} is not in this vocabulary of {len(self.itos)} tokens "
+                                 f"(ids 0 to {len(self.itos) - 1}): were these ids made with another "
+                                 "vocabulary?")
             token = self.itos[int(i)]
             if strip_special and token == EOS:
                 break
@@ -87,10 +99,17 @@ class Vocab:
         return out
 
 
-def pad_batch(sequences: list[list[int]], pad_id: int = 0, length: int | None = None) -> torch.Tensor:
-    """Right-pad id lists into a (batch, length) LongTensor."""
+def pad_batch(sequences: list[list[int]], pad_id: int = 0, length: int | None = None,
+              truncate: bool = False) -> torch.Tensor:
+    """Right-pad id lists into a (batch, length) LongTensor. A sequence longer than ``length`` is
+    an error unless ``truncate=True`` cuts it."""
     longest = max((len(s) for s in sequences), default=0)
     length = longest if length is None else length
+    if length < 0:
+        raise ValueError(f"length must be a number of positions, got {length}")
+    if longest > length and not truncate:
+        raise ValueError(f"a sequence of {longest} ids does not fit length={length}: pass a larger length, "
+                         "or truncate=True to cut the sequences")
     batch = torch.full((len(sequences), length), pad_id, dtype=torch.long)
     for i, seq in enumerate(sequences):
         seq = seq[:length]
@@ -100,7 +119,10 @@ def pad_batch(sequences: list[list[int]], pad_id: int = 0, length: int | None = 
 
 def lengths_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.Tensor:
     """Boolean mask (batch, max_len): True at real positions, False at padding."""
-    max_len = int(lengths.max()) if max_len is None else max_len
+    lengths = torch.as_tensor(lengths)
+    if lengths.dim() != 1 or (lengths.numel() and lengths.min() < 0):
+        raise ValueError(f"lengths must be a 1-D tensor of non-negative lengths, got {lengths.tolist()}")
+    max_len = (int(lengths.max()) if lengths.numel() else 0) if max_len is None else max_len
     return torch.arange(max_len, device=lengths.device)[None, :] < lengths[:, None]
 
 
@@ -112,6 +134,10 @@ class PairBatches:
 
     def __init__(self, pairs: list[tuple[list[int], list[int]]], batch_size: int, pad_id: int = 0,
                  shuffle: bool = True, seed: int = 0):
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive whole number, got {batch_size!r}")
+        if not pairs:
+            raise ValueError("PairBatches got no pairs: is the data set empty, or filtered away?")
         self.pairs, self.batch_size, self.pad_id, self.shuffle = pairs, batch_size, pad_id, shuffle
         self.generator = torch.Generator().manual_seed(seed)
 

@@ -96,6 +96,8 @@ def clip_gradients(parameters, max_norm: float) -> float:
 
     g <- g * max_norm / ||g|| when ||g|| > max_norm (``torch.nn.utils.clip_grad_norm_``).
     """
+    if not max_norm > 0:
+        raise ValueError(f"max_norm must be a positive number, got {max_norm!r}")
     return float(torch.nn.utils.clip_grad_norm_(parameters, max_norm))
 
 
@@ -120,10 +122,36 @@ def save_checkpoint(path, model, optimizer=None, scheduler=None, history=None, c
     os.replace(tmp, path)  # never leave a half-written checkpoint behind
 
 
+class CheckpointError(RuntimeError):
+    """A checkpoint file that is missing, damaged or made for another model; the message says what to do."""
+
+
+def read_checkpoint(path) -> dict:
+    """The contents of a checkpoint file written by ``save_checkpoint``, or a clear error."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"There is no checkpoint file {path}. Train first "
+                              "(train(..., checkpoint=...)), or fix the path.")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:                          # a torn or foreign file: pickle, zip or EOF errors
+        raise CheckpointError(f"{path} is not a readable checkpoint ({type(exc).__name__}: {exc}). It may "
+                              "have been cut off while being written: delete it and train again.") from None
+    if not isinstance(state, dict) or "model" not in state:
+        raise CheckpointError(f"{path} was not written by save_checkpoint (no model state in it). Delete "
+                              "it or choose another file name.")
+    return state
+
+
 def load_checkpoint(path, model, optimizer=None, scheduler=None):
     """Restore what ``save_checkpoint`` wrote; return ``(position dict, History or None)``."""
-    state = torch.load(path, map_location="cpu", weights_only=False)
-    model.load_state_dict(state["model"])
+    state = read_checkpoint(path)
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as exc:
+        raise CheckpointError(f"{path} holds weights of another model (sizes or layers differ): "
+                              f"{str(exc).splitlines()[0]} Delete it, or use the parameters it was trained "
+                              "with.") from None
     if optimizer is not None and "optimizer" in state:
         optimizer.load_state_dict(state["optimizer"])
     if scheduler is not None and "scheduler" in state:
@@ -154,8 +182,17 @@ def train(model, batches, *, optimizer, epochs: int = 1, step: Callable = defaul
                          "starts a new run instead of resuming an old one.")
     history = History()
     start_epoch, global_step, skip_batches = 0, 0, 0
+    try:
+        total = len(batches)
+    except TypeError:
+        total = None
+    if total == 0:
+        raise ValueError("train() got no batches: the data set is empty, or its batch size larger than it "
+                         "(with drop_last).")
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a whole number >= 1, got {epochs!r}")
     if checkpoint is not None and resume and Path(checkpoint).exists():
-        saved_config = torch.load(checkpoint, map_location="cpu", weights_only=False).get("config")
+        saved_config = read_checkpoint(checkpoint).get("config")
         if saved_config != config:
             print(f"{checkpoint} was made with another configuration; training from scratch "
                   "(it will be overwritten).")
@@ -187,11 +224,6 @@ def train(model, batches, *, optimizer, epochs: int = 1, step: Callable = defaul
 
     t0 = time.time() - history.seconds
     stop = False
-    total = None
-    try:
-        total = len(batches)
-    except TypeError:
-        pass
     for epoch in range(start_epoch, epochs):
         model.train()
         bar = tqdm(batches, total=total, desc=f"{desc} epoch {epoch + 1}/{epochs}",
@@ -256,5 +288,7 @@ def accuracy_of(model, batches, device=None) -> float:
             inputs, labels = _to_device((inputs, labels), device)
             correct += (model(inputs).argmax(-1) == labels).sum().item()
             total += labels.numel()
-    return correct / max(total, 1)
+    if total == 0:
+        raise ValueError("accuracy_of got no labelled examples: the evaluation set is empty")
+    return correct / total
 

@@ -120,7 +120,7 @@ def test_squad_formats(tmp_path):
     (tmp_path / "dev.jsonl").write_text("\n".join(json.dumps(r) for r in records))
     assert read_squad_file(tmp_path / "dev.jsonl") == records
     (tmp_path / "bad.jsonl").write_text(json.dumps({"id": 1}))
-    with pytest.raises(ValueError, match="SQuAD fields"):
+    with pytest.raises(DataUnavailable, match="question 1 lacks"):
         read_squad_file(tmp_path / "bad.jsonl")
 
 

@@ -87,3 +87,41 @@ def test_collect_merges_runs(tmp_path, monkeypatch):
     merged = (tmp_path / "results" / "study.jsonl").read_text()
     assert "02_rnn_bptt" in merged and "2.2" in merged and "4.0" not in merged
     assert "on M." in (tmp_path / "results" / "study.md").read_text()
+
+
+def tiny_notebook(folder):
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": "# 42 · tiny"},
+        {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "outputs": [], "execution_count": None,
+         "source": "EPOCHS = 1\nEVAL_FILE = None"},
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+         "source": "from utils.results import Results\nresults = Results('42_tiny', 'smoke')\n"
+                   "assert EPOCHS >= 1\nresults.record('epochs', EPOCHS, data=str(EVAL_FILE))\nresults.finish()"},
+    ]
+    nb = {"cells": cells, "metadata": {"kernelspec": {"name": "python3", "language": "python",
+                                                       "display_name": "Python 3"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    path = folder / "42_tiny.ipynb"
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    return path
+
+
+@pytest.mark.notebook
+def test_run_with_parameters_from_the_command_line(tmp_path, monkeypatch, capsys):
+    from tools.notebooks import ROOT
+
+    path = tiny_notebook(tmp_path)
+    monkeypatch.setattr(runner, "list_notebooks", lambda selection: [path])
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    out = tmp_path / "run"
+    assert runner.main(["42", "--profile", "smoke", "--out", str(out),
+                        "-p", "EPOCHS", "3", "-p", "EVAL_FILE", "my.json"]) == 0
+    rows = {r["name"]: r for r in read_results(out / "results.jsonl")}
+    assert rows["epochs"]["value"] == 3 and rows["epochs"]["data"] == "my.json"
+    printed = capsys.readouterr().out
+    assert "[1/1] 42_tiny" in printed and "1 of 1 asserts ran" in printed
+    assert "-p EPOCHS 3 -p EVAL_FILE my.json" in (out / "results.md").read_text()
+    with pytest.raises(SystemExit, match="no parameter EPOCS.*EPOCHS, EVAL_FILE"):
+        runner.main(["42", "--profile", "smoke", "--out", str(out), "-p", "EPOCS", "3"])
+    with pytest.raises(SystemExit, match="--profile"):
+        runner.main(["42", "--out", str(out), "-p", "PROFILE", "smoke"])

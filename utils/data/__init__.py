@@ -58,6 +58,27 @@ def open_text(path: Path):
     return gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else open(path, encoding="utf-8")
 
 
+def read_text(path: Path, what: str = "text") -> str:
+    """The whole of a UTF-8 text file (gzipped if ``.gz``), or an error that says what is wrong
+    with it: missing, a folder, not text, not UTF-8, or empty."""
+    path = Path(path)
+    if path.is_dir():
+        raise DataUnavailable(f"{what}: {path} is a folder; pass the path of a file.")
+    if not path.exists():
+        raise DataUnavailable(f"{what}: there is no file {path}. Fix the path.")
+    try:
+        with open_text(path) as f:
+            text = f.read()
+    except UnicodeDecodeError as exc:
+        raise DataUnavailable(f"{what}: {path} is not UTF-8 text (byte {exc.start} cannot be decoded): "
+                              "is it a binary file? Convert it to UTF-8 or pass another file.") from None
+    except (OSError, EOFError) as exc:                   # e.g. a .gz file that is not gzip
+        raise DataUnavailable(f"{what}: cannot read {path} ({type(exc).__name__}: {exc}).") from None
+    if not text.strip():
+        raise DataUnavailable(f"{what}: {path} is empty. Pass a file with some text in it.")
+    return text
+
+
 def resolve(name: str, *, path=None, local: tuple[str, Callable] | None = None,
             hub: tuple[str, Callable] | None = None, offline: tuple[str, Callable] | None = None,
             unavailable: type[DataUnavailable] = DataUnavailable):

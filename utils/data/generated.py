@@ -33,6 +33,11 @@ DATE_FORMATS = [
 ]
 
 
+def _count(n, what: str) -> None:
+    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+        raise ValueError(f"the number of {what} must be a whole number >= 0, got {n!r}")
+
+
 def random_date(rng: random.Random, start_year: int = 1950, end_year: int = 2049) -> dt.date:
     start = dt.date(start_year, 1, 1).toordinal()
     end = dt.date(end_year, 12, 31).toordinal()
@@ -45,8 +50,12 @@ def dates_dataset(n: int, seed: int = 0, formats: list[int] | None = None) -> li
     The "m/d/yy" form maps two-digit years to 1950-2049, like the generator's date range.
     Use different seeds for training and held-out sets; ``dates_split`` also removes overlap.
     """
+    _count(n, "dates")
     rng = random.Random(seed)
     chosen = formats if formats is not None else list(range(len(DATE_FORMATS)))
+    if not chosen or any(not 0 <= f < len(DATE_FORMATS) for f in chosen):
+        raise ValueError(f"formats must be indices 0 to {len(DATE_FORMATS) - 1} of DATE_FORMATS, "
+                         f"got {formats}")
     pairs = []
     for _ in range(n):
         d = random_date(rng)
@@ -56,6 +65,10 @@ def dates_dataset(n: int, seed: int = 0, formats: list[int] | None = None) -> li
 
 def dates_split(n_train: int, n_test: int, seed: int = 0):
     """Training and held-out date pairs with no input string in both."""
+    _count(n_test, "held-out dates")
+    if n_train + n_test > 400_000:
+        raise ValueError(f"{n_train + n_test:,} dates: there are only about 440,000 distinct surface forms "
+                         "in 1950-2049, so a disjoint held-out split this large cannot be drawn")
     train = dates_dataset(n_train, seed=seed)
     seen = {src for src, _ in train}
     test, k = [], 1
@@ -74,6 +87,10 @@ def adding_problem(n: int, length: int, seed: int = 0):
     """
     import torch
 
+    _count(n, "sequences")
+    if not isinstance(length, int) or length < 2:
+        raise ValueError(f"the adding problem needs sequences of at least 2 steps (one marker per half), "
+                         f"got length={length!r}")
     g = torch.Generator().manual_seed(seed)
     values = torch.rand(n, length, generator=g)
     markers = torch.zeros(n, length)
@@ -106,6 +123,7 @@ def templated_squad(n: int, seed: int = 0) -> list[dict]:
     city, field, institute, an invention, a count); each question asks for one of them, so
     the answer is a span of the context and several distractor spans of the same type exist.
     """
+    _count(n, "questions")
     rng = random.Random(seed)
     records = []
     while len(records) < n:
@@ -146,6 +164,9 @@ def memory_qa(n: int, n_sentences: int = 6, seed: int = 0):
     Only the *last* sentence about the person asked for is relevant, so a model has to attend
     to the right memory slot.
     """
+    _count(n, "stories")
+    if not isinstance(n_sentences, int) or n_sentences < 1:
+        raise ValueError(f"a story needs at least one sentence, got n_sentences={n_sentences!r}")
     rng = random.Random(seed)
     people = PEOPLE[:8]
     places = ["kitchen", "garden", "office", "hallway", "bedroom", "bathroom", "garage", "cellar"]
@@ -168,6 +189,8 @@ def narma(n: int, order: int = 10, seed: int = 0):
     Returns (u, y) as float64 NumPy arrays of length ``n``: input u ~ U[0, 0.5] and the
     nonlinear autoregressive moving-average target y.
     """
+    if not isinstance(n, int) or n <= order + 1:
+        raise ValueError(f"a NARMA-{order} series needs more than {order + 1} steps, got n={n!r}")
     rng = np.random.default_rng(seed)
     u = rng.uniform(0, 0.5, n)
     y = np.zeros(n)

@@ -6,7 +6,7 @@ import json
 import random
 from pathlib import Path
 
-from utils.data import open_text, resolve
+from utils.data import DataUnavailable, read_text, resolve
 
 
 def read_squad_file(path: Path) -> list[dict]:
@@ -14,29 +14,57 @@ def read_squad_file(path: Path) -> list[dict]:
     ``{id, title, context, question, answers: {text: [...], answer_start: [...]}}``.
 
     Takes the official nested JSON (``{"data": [{"title", "paragraphs": [...]}]}``) or JSON
-    lines in the hub's flat schema, optionally gzipped.
+    lines in the hub's flat schema, optionally gzipped. Every answer must be a span of its
+    context (``context[answer_start:answer_start + len(text)] == text``); a file that breaks the
+    format stops with an error naming the question.
     """
     path = Path(path)
-    with open_text(path) as f:
-        text = f.read()
-    if text.lstrip().startswith("{") and '"data"' in text[:2000] and '"paragraphs"' in text:
-        records = []
-        for article in json.loads(text)["data"]:
-            for para in article["paragraphs"]:
-                for qa in para["qas"]:
-                    records.append({
-                        "id": qa["id"], "title": article.get("title", ""), "context": para["context"],
-                        "question": qa["question"],
-                        "answers": {"text": [a["text"] for a in qa["answers"]],
-                                    "answer_start": [a["answer_start"] for a in qa["answers"]]}})
-        return records
-    records = [json.loads(line) for line in text.splitlines() if line.strip()]
+    text = read_text(path, "SQuAD file")
+    try:
+        if text.lstrip().startswith("{") and '"data"' in text[:2000] and '"paragraphs"' in text:
+            records = []
+            for article in json.loads(text)["data"]:
+                for para in article["paragraphs"]:
+                    for qa in para["qas"]:
+                        answers = qa.get("answers")
+                        records.append({
+                            "id": qa["id"], "title": article.get("title", ""), "context": para["context"],
+                            "question": qa["question"],
+                            "answers": None if answers is None else {
+                                "text": [a["text"] for a in answers],
+                                "answer_start": [a["answer_start"] for a in answers]}})
+        else:
+            records = [json.loads(line) for line in text.splitlines() if line.strip()]
+    except json.JSONDecodeError as exc:
+        raise DataUnavailable(f"{path} is not valid SQuAD JSON (line {exc.lineno}, column {exc.colno}: "
+                              f"{exc.msg}). Expected the official nested JSON or one JSON record per "
+                              "line.") from None
+    except (KeyError, TypeError) as exc:
+        raise DataUnavailable(f"{path}: the official format needs data[].paragraphs[].qas[] with id, "
+                              f"question and answers; missing {exc}.") from None
     for r in records:
-        missing = {"id", "context", "question", "answers"} - set(r)
-        if missing:
-            raise ValueError(f"{path}: a record lacks {sorted(missing)}; expected SQuAD fields")
+        check_squad_record(r, path)
         r.setdefault("title", "")
     return records
+
+
+def check_squad_record(record: dict, where) -> None:
+    """Raise ``DataUnavailable`` if ``record`` is not a flat SQuAD record with answers in its context."""
+    missing = {"id", "context", "question", "answers"} - set(record)
+    if missing or record.get("answers") is None:
+        raise DataUnavailable(f"{where}: question {record.get('id', '?')!r} lacks "
+                              f"{sorted(missing) or ['answers']}; every SQuAD record needs id, context, "
+                              "question and answers {text: [...], answer_start: [...]}.")
+    answers, context = record["answers"], record["context"]
+    if not answers.get("text") or len(answers["text"]) != len(answers.get("answer_start", [])):
+        raise DataUnavailable(f"{where}: question {record['id']!r} needs at least one answer, with one "
+                              "answer_start per answer text.")
+    for answer, start in zip(answers["text"], answers["answer_start"], strict=True):
+        if context[start:start + len(answer)] != answer:
+            raise DataUnavailable(f"{where}: question {record['id']!r}: the answer {answer!r} does not stand "
+                                  f"at answer_start {start} of its context (the context has {len(context)} "
+                                  "characters there: "
+                                  f"{context[start:start + len(answer)]!r}). Fix answer_start.")
 
 
 def split_by_article(records: list[dict], validation_fraction: float = 0.25, seed: int = 0):
@@ -58,6 +86,8 @@ def load_squad(path=None, seed: int = 0,
     SQuAD-format set (``utils.data.generated.templated_squad``).
     """
     def local(p):
+        if Path(p).is_dir():
+            raise DataUnavailable(f"squad: {p} is a folder; pass a SQuAD file (official JSON or JSON lines).")
         train, validation = split_by_article(read_squad_file(p), validation_fraction, seed)
         return {"train": train, "validation": validation}
 

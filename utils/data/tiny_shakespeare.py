@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from utils.data import Source, open_text, resolve
+from utils.data import Source, read_text, resolve
 
 
 def _gensim_text(name: str) -> str:
@@ -25,12 +25,8 @@ def load_text(path=None) -> tuple[str, Source]:
         ds = load_dataset("karpathy/tiny_shakespeare")
         return "".join(ds[split][0]["text"] for split in ("train", "validation", "test"))
 
-    def read(file):
-        with open_text(file) as f:
-            return f.read()
-
     return resolve("text corpus", path=path,
-                   local=("text/tinyshakespeare.txt", read),
+                   local=("text/tinyshakespeare.txt", lambda file: read_text(file, "text corpus")),
                    hub=("karpathy/tiny_shakespeare", from_hub),
                    offline=("gensim's lee_background.cor (300 news articles, ~360 KB)",
                             lambda: _gensim_text("lee_background.cor")))
