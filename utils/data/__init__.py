@@ -124,3 +124,43 @@ def resolve(name: str, *, path=None, local: tuple[str, Callable] | None = None,
         f"{name}: no source available. Pass a local path, set ${DATA_DIR_VARIABLE} to a folder "
         f"holding {local[0] if local else 'the files'}, or connect to the internet for the hub"
         + (f" ({hub[0]})" if hub else "") + ".")
+
+
+# ----------------------------------------------------------------------------- the hub
+class HubSchemaChanged(DataUnavailable):
+    """A hub data set no longer has the splits or columns the course reads."""
+
+
+def load_hub_dataset(hub_id: str, *args, **kwargs):
+    """``datasets.load_dataset(hub_id, ...)`` (downloads show a progress bar and are cached in the
+    Hugging Face cache). A data set that still ships a loading script, which datasets 4 and later
+    refuse to run, is read from the hub's Parquet conversion (``refs/convert/parquet``) instead."""
+    from datasets import load_dataset
+
+    try:
+        return load_dataset(hub_id, *args, **kwargs)
+    except RuntimeError as exc:
+        if "scripts are no longer supported" not in str(exc) or "revision" in kwargs:
+            raise
+        print(f"[data] {hub_id}: its loading script is not supported by this datasets version; "
+              "reading the hub's Parquet conversion (refs/convert/parquet)")
+        return load_dataset(hub_id, *args, revision="refs/convert/parquet", **kwargs)
+
+
+def expect_schema(dataset, hub_id: str, splits, columns) -> None:
+    """Raise ``HubSchemaChanged`` unless ``dataset`` (a DatasetDict) has these splits, each with
+    these columns: the code after the download relies on them."""
+    found_splits = set(dataset.keys())
+    missing_splits = set(splits) - found_splits
+    problems = []
+    if missing_splits:
+        problems.append(f"splits {sorted(missing_splits)} are missing (found {sorted(found_splits)})")
+    for split in sorted(set(splits) & found_splits):
+        missing = set(columns) - set(dataset[split].column_names)
+        if missing:
+            problems.append(f"split {split!r} lacks the columns {sorted(missing)} "
+                            f"(it has {dataset[split].column_names})")
+    if problems:
+        raise HubSchemaChanged(f"the hub's {hub_id} has changed: {'; '.join(problems)}. The course's loader "
+                               "needs updating; until then use a local copy ($COURSE_DATA_DIR, see "
+                               "data/README.md).")

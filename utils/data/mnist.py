@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from utils.data import DataUnavailable, Source, resolve
+from utils.data import DataUnavailable, HubSchemaChanged, Source, expect_schema, load_hub_dataset, resolve
 
 
 @dataclass
@@ -92,14 +92,21 @@ def _mnist_from_folder(folder: Path, seed: int):
     raise DataUnavailable(f"No MNIST IDX files (t10k-images-idx3-ubyte.gz, ...) in {folder}.")
 
 
-def _mnist_from_hub():
-    from datasets import load_dataset
+HUB_ID = "ylecun/mnist"
 
-    ds = load_dataset("ylecun/mnist")
+
+def mnist_from_hub(dataset=None):
+    """The hub's MNIST (``dataset``: its DatasetDict, downloaded when None) as uint8 arrays
+    ``(train images, train labels, test images, test labels)``, images (N, 28, 28)."""
+    dataset = load_hub_dataset(HUB_ID) if dataset is None else dataset
+    expect_schema(dataset, HUB_ID, ("train", "test"), ("image", "label"))
 
     def arrays(split):
-        return (np.stack([np.asarray(img, dtype=np.uint8) for img in ds[split]["image"]]),
-                np.asarray(ds[split]["label"]))
+        images = np.stack([np.asarray(img, dtype=np.uint8) for img in dataset[split]["image"]])
+        if images.ndim != 3 or images.shape[1:] != (28, 28):
+            raise HubSchemaChanged(f"the hub's {HUB_ID} {split} images are {images.shape[1:]}, not 28x28 "
+                                   "grey levels; use a local copy ($COURSE_DATA_DIR/images).")
+        return images, np.asarray(dataset[split]["label"], dtype=np.int64)
 
     return (*arrays("train"), *arrays("test"))
 
@@ -114,7 +121,7 @@ def load_mnist(path=None, seed: int = 0) -> ImageSplits:
         arrays, source = resolve(
             "mnist", path=path,
             local=("images", lambda p: _mnist_from_folder(p, seed)),
-            hub=("ylecun/mnist", _mnist_from_hub))
+            hub=(HUB_ID, mnist_from_hub))
     except DataUnavailable as reason:
         if path is not None:
             raise

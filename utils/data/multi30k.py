@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from utils.data import DataUnavailable, open_text, resolve
+from utils.data import DataUnavailable, expect_schema, load_hub_dataset, open_text, resolve
+
+HUB_ID = "bentrevett/multi30k"
 
 
 def _multi30k_from_folder(folder: Path, src: str, tgt: str) -> dict[str, list[tuple[str, str]]]:
@@ -24,22 +26,24 @@ def _multi30k_from_folder(folder: Path, src: str, tgt: str) -> dict[str, list[tu
     return out
 
 
+def multi30k_from_hub(src: str = "en", tgt: str = "de", dataset=None) -> dict[str, list[tuple[str, str]]]:
+    """The hub's copy of Multi30k (English and German only) as pairs per split."""
+    if {src, tgt} != {"en", "de"}:
+        raise DataUnavailable(f"the hub copy {HUB_ID} has English and German only; for {src}-{tgt} use a "
+                              "local copy ($COURSE_DATA_DIR/translation)")
+    dataset = load_hub_dataset(HUB_ID) if dataset is None else dataset
+    expect_schema(dataset, HUB_ID, ("train", "validation", "test"), (src, tgt))
+    return {split: [(r[src], r[tgt]) for r in dataset[split]] for split in ("train", "validation", "test")}
+
+
 def load_multi30k(src: str = "en", tgt: str = "de", path=None):
     """Multi30k task 1 as ``{"train"|"validation"|"test": [(source, target), ...]}``.
 
     There is no offline default: without a path, data folder or network this raises
     ``DataUnavailable`` and the notebook skips its translation part (and says so).
     """
-    def from_hub():
-        from datasets import load_dataset
-
-        if {src, tgt} != {"en", "de"}:
-            raise DataUnavailable("the hub copy bentrevett/multi30k has English and German only")
-        ds = load_dataset("bentrevett/multi30k")
-        return {split: [(r[src], r[tgt]) for r in ds[split]] for split in ("train", "validation", "test")}
-
     return resolve(f"multi30k {src}-{tgt}", path=path,
                    local=("translation", lambda p: _multi30k_from_folder(p, src, tgt)),
-                   hub=("bentrevett/multi30k", from_hub))
+                   hub=(HUB_ID, lambda: multi30k_from_hub(src, tgt)))
 
 

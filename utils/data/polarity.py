@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from utils.data import DataUnavailable, resolve
+from utils.data import DataUnavailable, HubSchemaChanged, expect_schema, load_hub_dataset, resolve
 
 HUB_ID = "cornell-movie-review-data/rotten_tomatoes"
 
@@ -70,21 +70,29 @@ def read_gensim_polarity(path=None) -> list[tuple[str, int]]:
     return pairs
 
 
+def polarity_from_hub(dataset=None) -> dict:
+    """The hub's rotten_tomatoes (the same sentences, its own splits; validation joins train)."""
+    dataset = load_hub_dataset(HUB_ID) if dataset is None else dataset
+    expect_schema(dataset, HUB_ID, ("train", "validation", "test"), ("text", "label"))
+    names = getattr(dataset["train"].features["label"], "names", None)
+    if names is not None and list(names) != ["neg", "pos"]:
+        raise HubSchemaChanged(f"the hub's {HUB_ID} labels are {names}, not ['neg', 'pos']; use a local copy "
+                               "($COURSE_DATA_DIR/sentiment).")
+
+    def rows(split):
+        return [(r["text"], int(r["label"])) for r in dataset[split]]
+
+    return {"train": rows("train") + rows("validation"), "test": rows("test")}
+
+
 def load_polarity(path=None, seed: int = 0, test_fraction: float | None = None):
     """Sentence polarity as ``({"train": [(text, label)], "test": [...]}, Source)``; 1 = positive.
 
     ``test_fraction`` (default 0.1 for the 10,662 sentences, 0.25 for gensim's 200) applies where
     the source has no split of its own.
     """
-    def from_hub():
-        from datasets import load_dataset
-
-        ds = load_dataset(HUB_ID)
-        rows = lambda split: [(r["text"], int(r["label"])) for r in ds[split]]  # noqa: E731
-        return {"train": rows("train") + rows("validation"), "test": rows("test")}
-
     return resolve("sentence polarity", path=path,
                    local=("sentiment", lambda p: _from_folder(Path(p), test_fraction or 0.1, seed)),
-                   hub=(HUB_ID, from_hub),
+                   hub=(HUB_ID, polarity_from_hub),
                    offline=("gensim's pang_lee_polarity.cor (200 sentences of the same data)",
                             lambda: split_labelled(read_gensim_polarity(), test_fraction or 0.25, seed)))

@@ -6,7 +6,7 @@ import json
 import random
 from pathlib import Path
 
-from utils.data import DataUnavailable, read_text, resolve
+from utils.data import DataUnavailable, expect_schema, load_hub_dataset, read_text, resolve
 
 
 def read_squad_file(path: Path) -> list[dict]:
@@ -67,6 +67,22 @@ def check_squad_record(record: dict, where) -> None:
                                   f"{context[start:start + len(answer)]!r}). Fix answer_start.")
 
 
+HUB_ID = "rajpurkar/squad"
+
+
+def squad_from_hub(dataset=None) -> dict[str, list[dict]]:
+    """The hub's SQuAD v1.1 (``dataset``: its DatasetDict, downloaded when None) as flat records,
+    each checked like a local file's."""
+    dataset = load_hub_dataset(HUB_ID) if dataset is None else dataset
+    expect_schema(dataset, HUB_ID, ("train", "validation"), ("id", "title", "context", "question", "answers"))
+    out = {}
+    for split in ("train", "validation"):
+        out[split] = [dict(r) for r in dataset[split]]
+        for record in out[split]:
+            check_squad_record(record, f"the hub's {HUB_ID}")
+    return out
+
+
 def split_by_article(records: list[dict], validation_fraction: float = 0.25, seed: int = 0):
     """Split questions into train/validation so that no article appears in both."""
     titles = sorted({r["title"] for r in records})
@@ -91,12 +107,6 @@ def load_squad(path=None, seed: int = 0,
         train, validation = split_by_article(read_squad_file(p), validation_fraction, seed)
         return {"train": train, "validation": validation}
 
-    def from_hub():
-        from datasets import load_dataset
-
-        ds = load_dataset("rajpurkar/squad")
-        return {split: [dict(r) for r in ds[split]] for split in ("train", "validation")}
-
     def generated():
         from utils.data.generated import templated_squad
 
@@ -105,6 +115,6 @@ def load_squad(path=None, seed: int = 0,
 
     return resolve("squad", path=path,
                    local=("squad/squad-v1.1-dev-38articles.jsonl.gz", local),
-                   hub=("rajpurkar/squad", from_hub),
+                   hub=(HUB_ID, squad_from_hub),
                    offline=("generated SQuAD-format questions (utils.data.generated.templated_squad)",
                             generated))

@@ -188,11 +188,14 @@ def gensim_lee(chunk: int = 1000) -> list[list[str]]:
 
 def wikitext_from_hub(max_tokens: int | None, chunk: int = 1000) -> list[list[str]]:
     """The first ``max_tokens`` words of WikiText-103 (raw) from the hub, streamed (no full download)."""
-    from datasets import load_dataset
+    from utils.data import HubSchemaChanged, load_hub_dataset
 
-    stream = load_dataset(HUB_ID, HUB_CONFIG, split="train", streaming=True)
+    stream = load_hub_dataset(HUB_ID, HUB_CONFIG, split="train", streaming=True)
     sentences, total = [], 0
     for row in stream:
+        if "text" not in row:
+            raise HubSchemaChanged(f"the hub's {HUB_ID} rows have no 'text' column (they have "
+                                   f"{sorted(row)}); use a local corpus ($COURSE_DATA_DIR/text/text8).")
         words = tokenize(row["text"])
         if words:
             sentences.extend(chunked(words, chunk))
