@@ -259,6 +259,7 @@ def main(argv: list[str]) -> int:
     install(colab="--colab" in rest or kind == "colab", only=TOOLING_ONLY.get(command))
     if command == "install":
         return 0
+    os.environ.setdefault("COURSE_CWD", os.getcwd())   # where relative paths on the command line start
     os.chdir(ROOT)
     if command == "run":
         return subprocess.call([sys.executable, "-m", "tools.runner", *rest])

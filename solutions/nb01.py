@@ -1,14 +1,11 @@
 """Reference solutions for notebook 01."""
 import torch
 
+EXERCISES = {1: ["size_after_conv", "size_after_pool"], 2: ["max_pool_2x2"], 3: ["separable_weights"]}
 
-def conv_output_size(size, kernel, stride=1, padding=0, dilation=1):
-    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
-
-
-# ResNet's stem: 7x7 conv, stride 2, padding 3; then 3x3 max pooling, stride 2, padding 1
-_AFTER_STEM_CONV = conv_output_size(224, 7, 2, 3)
-RESNET_STEM_SIZES = (_AFTER_STEM_CONV, conv_output_size(_AFTER_STEM_CONV, 3, 2, 1))
+# ResNet's stem, by the output-size formula o = (i + 2p - d(k - 1) - 1) // s + 1:
+size_after_conv = (224 + 2 * 3 - (7 - 1) - 1) // 2 + 1                # 7x7 conv, stride 2, padding 3
+size_after_pool = (size_after_conv + 2 * 1 - (3 - 1) - 1) // 2 + 1    # 3x3 max pooling, stride 2, padding 1
 
 
 def max_pool_2x2(x: torch.Tensor) -> torch.Tensor:

@@ -3,6 +3,8 @@ import math
 
 import torch
 
+EXERCISES = {1: ["step_jacobian"], 2: ["steps_back_below_one_thousandth"], 3: ["truncated_grad_W_hh"]}
+
 
 def step_jacobian(W_xh, W_hh, b_h, x_t, h_prev):
     """dh_t/dh_{t-1} for h_t = tanh(W_xh x_t + W_hh h_{t-1} + b_h), one example."""
@@ -16,18 +18,15 @@ def steps_to_vanish(factor: float, fraction: float) -> int:
     return k if factor ** k < fraction else k + 1
 
 
-def _forward(x, p):
-    h = torch.zeros(x.shape[0], p["W_hh"].shape[0], dtype=x.dtype)
-    hs = [h]
-    for t in range(x.shape[1]):
-        h = torch.tanh(x[:, t] @ p["W_xh"].T + h @ p["W_hh"].T + p["b_h"])
-        hs.append(h)
-    return torch.stack(hs, dim=1)
+steps_back_below_one_thousandth = steps_to_vanish(0.8, 1e-3)
 
 
 def truncated_grad_W_hh(x, p, k):
     """Gradient of W_hh for L = sum_b y_T with the backward recursion stopped after k steps."""
-    hs = _forward(x, p)
+    from utils.lessons import from_notebook
+
+    rnn_forward = from_notebook("02_rnn_bptt", "rnn_forward", quiet=True)    # section 1's forward pass
+    hs, _ = rnn_forward(x, p)
     steps = x.shape[1]
     grad = torch.zeros_like(p["W_hh"])
     dL_dyT = torch.ones(x.shape[0], p["W_hy"].shape[0], dtype=x.dtype)

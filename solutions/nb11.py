@@ -1,5 +1,5 @@
-"""Reference solutions for notebook 11 (fine-tuning BERT on SQuAD v1.1) and the cases the
-self-checks try them on."""
+"""Reference solutions for notebook 11 (fine-tuning BERT on SQuAD v1.1) and the helpers that make
+the inputs the self-checks try them on."""
 from __future__ import annotations
 
 import collections
@@ -8,6 +8,8 @@ import math
 import torch
 
 from utils.metrics import normalize_answer
+
+EXERCISES = {1: ["token_f1"], 2: ["count_windows"], 3: ["best_span"]}
 
 
 # Exercise 1: the token F1 of one prediction against one gold answer (official definition).
@@ -21,17 +23,19 @@ def token_f1(prediction: str, gold: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-TOKEN_F1_CASES = [
-    ("Denver Broncos", "Denver Broncos"),
-    ("the Denver Broncos", "Denver Broncos"),            # articles do not count
-    ("Broncos", "Denver Broncos"),                        # P = 1, R = 1/2
-    ("Denver Broncos won", "the Broncos"),                # P = 1/3, R = 1
-    ("Carolina Panthers", "Denver Broncos"),              # no overlap
-    ("Santa Clara, California.", "Santa Clara California"),  # punctuation does not count
-    ("24–10", "24–10"),
-    ("in 1964 and 1964", "1964"),                         # repeated tokens count once each
-    ("", "Levi's Stadium"),
-]
+def token_f1_cases():
+    """Inputs of exercise 1: (prediction, gold) pairs."""
+    return [
+        ("Denver Broncos", "Denver Broncos"),
+        ("the Denver Broncos", "Denver Broncos"),            # articles do not count
+        ("Broncos", "Denver Broncos"),                        # P = 1, R = 1/2
+        ("Denver Broncos won", "the Broncos"),                # P = 1/3, R = 1
+        ("Carolina Panthers", "Denver Broncos"),              # no overlap
+        ("Santa Clara, California.", "Santa Clara California"),  # punctuation does not count
+        ("24–10", "24–10"),
+        ("in 1964 and 1964", "1964"),                         # repeated tokens count once each
+        ("", "Levi's Stadium"),
+    ]
 
 
 # Exercise 2: how many windows a context needs.
@@ -44,16 +48,18 @@ def count_windows(n_context_tokens: int, n_question_tokens: int, max_length: int
     return 1 + math.ceil((n_context_tokens - room) / (room - stride))
 
 
-WINDOW_CASES = [
-    (100, 10, 384, 128),    # fits
-    (371, 10, 384, 128),    # exactly fills one window
-    (372, 10, 384, 128),    # one token too many
-    (600, 10, 384, 128),
-    (1000, 20, 256, 64),
-    (243, 10, 256, 128),    # exactly fills one window
-    (244, 10, 256, 128),
-    (500, 30, 128, 32),
-]
+def window_cases():
+    """Inputs of exercise 2: (context tokens, question tokens, max_length, stride)."""
+    return [
+        (100, 10, 384, 128),    # fits
+        (371, 10, 384, 128),    # exactly fills one window
+        (372, 10, 384, 128),    # one token too many
+        (600, 10, 384, 128),
+        (1000, 20, 256, 64),
+        (243, 10, 256, 128),    # exactly fills one window
+        (244, 10, 256, 128),
+        (500, 30, 128, 32),
+    ]
 
 
 # Exercise 3: the best valid span of one window.
@@ -69,6 +75,7 @@ def best_span(start_logits: torch.Tensor, end_logits: torch.Tensor, max_answer_l
 
 
 def span_cases(n_cases: int = 6, seed: int = 0):
+    """Inputs of exercise 3: (start_logits, end_logits, max_answer_length) with traps."""
     generator = torch.Generator().manual_seed(seed)
     cases = []
     for k in range(n_cases):
@@ -79,5 +86,3 @@ def span_cases(n_cases: int = 6, seed: int = 0):
         cases.append((start, end, 1 + k % 4))
     return cases
 
-
-SPAN_CASES = span_cases()

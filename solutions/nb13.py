@@ -1,9 +1,8 @@
-"""Reference solutions for notebook 13 (compression): used by the exercise self-checks."""
+"""Reference solutions for notebook 13 (compression) and the helpers that make the inputs the
+self-checks try them on."""
 import torch
 
-# Exercise 3: 24M fp32 embedding parameters (4 bytes) + 86M int8 Linear weights (1 byte),
-# over 110M fp32 parameters.
-SIZE_RATIO = (24 * 4 + 86 * 1) / (110 * 4)
+EXERCISES = {1: ["soft_targets"], 2: ["quantize_int8"], 3: ["size_ratio"], 4: ["breakeven_sparsity"]}
 
 
 def soft_targets(logits, temperature):
@@ -18,22 +17,30 @@ def quantize_int8(weight):
     return q, scale
 
 
+# Exercise 3: 24M fp32 embedding parameters (4 bytes) + 86M int8 Linear weights (1 byte),
+# over 110M fp32 parameters.
+size_ratio = (24 * 4 + 86 * 1) / (110 * 4)
+
+
 def breakeven_sparsity(index_bytes, value_bytes=4):
     """Exercise 4: dense fp32 costs 4 bytes per entry; sparse (1 - s)(value + index). Equal when
     s = 1 - 4 / (value + index)."""
     return 1 - 4 / (value_bytes + index_bytes)
 
 
-def distillation_loss(student_logits, teacher_logits, labels, temperature, alpha):
-    """alpha * T^2 * KL(p_teacher^T || p_student^T) + (1 - alpha) * CE(student, labels).
+def soft_target_cases(seed=0):
+    """Inputs of exercise 1: (logits, temperature)."""
+    g = torch.Generator().manual_seed(seed)
+    return [(torch.randn(4, 3, generator=g), 1.0), (torch.randn(2, 5, generator=g) * 3, 4.0),
+            (torch.randn(3, 2, generator=g), 0.5)]
 
-    Label -1 marks an unlabelled sentence (soft term only)."""
-    import torch.nn.functional as F
 
-    log_p_student = F.log_softmax(student_logits / temperature, dim=-1)
-    p_teacher = F.softmax(teacher_logits / temperature, dim=-1)
-    soft = F.kl_div(log_p_student, p_teacher, reduction="batchmean") * temperature ** 2
-    has_label = labels >= 0
-    hard = (F.cross_entropy(student_logits[has_label], labels[has_label]) if has_label.any()
-            else student_logits.sum() * 0)
-    return alpha * soft + (1 - alpha) * hard
+def int8_cases(seed=0):
+    """Inputs of exercise 2: weight matrices of different scales."""
+    g = torch.Generator().manual_seed(seed)
+    return [(torch.randn(8, 5, generator=g),), (torch.randn(3, 3, generator=g) * 0.01,)]
+
+
+def breakeven_cases():
+    """Inputs of exercise 4: (index bytes,) or (index bytes, value bytes)."""
+    return [(8,), (4,), (2, 2)]

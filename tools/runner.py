@@ -110,8 +110,18 @@ def expected_seconds(profile: str) -> dict[str, float]:
     return {r["notebook"]: r["value"] for r in read_results(recorded) if r["name"] == "wall_seconds"}
 
 
-def parse_parameters(pairs) -> dict:
-    return {name: parse_parameter(value) for name, value in (pairs or [])}
+def parse_parameters(pairs, cwd: str | None = None) -> dict:
+    """``-p NAME VALUE`` pairs as Python values. A value naming an existing file or folder relative
+    to where the command was typed (``$COURSE_CWD``, set by course.py) becomes an absolute path,
+    since the notebook runs in ``notebooks/``."""
+    start = Path(cwd or os.environ.get("COURSE_CWD") or os.getcwd())
+    values = {}
+    for name, text in pairs or []:
+        value = parse_parameter(text)
+        if isinstance(value, str) and not Path(value).is_absolute() and (start / value).exists():
+            value = str((start / value).resolve())
+        values[name] = value
+    return values
 
 
 def main(argv: list[str] | None = None) -> int:

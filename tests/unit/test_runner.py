@@ -121,6 +121,11 @@ def test_run_with_parameters_from_the_command_line(tmp_path, monkeypatch, capsys
     printed = capsys.readouterr().out
     assert "[1/1] 42_tiny" in printed and "1 of 1 asserts ran" in printed
     assert "-p EPOCHS 3 -p EVAL_FILE my.json" in (out / "results.md").read_text()
+    mine = tmp_path / "questions.json"
+    mine.write_text("{}")
+    monkeypatch.setenv("COURSE_CWD", str(tmp_path))
+    assert runner.parse_parameters([["EVAL_FILE", "questions.json"], ["NAME", "not-a-file"]]) == \
+        {"EVAL_FILE": str(mine.resolve()), "NAME": "not-a-file"}, "a relative path starts where it was typed"
     with pytest.raises(SystemExit, match="no parameter EPOCS.*EPOCHS, EVAL_FILE"):
         runner.main(["42", "--profile", "smoke", "--out", str(out), "-p", "EPOCS", "3"])
     with pytest.raises(SystemExit, match="--profile"):
