@@ -3,7 +3,11 @@ import math
 
 import torch
 
+EXERCISES = {1: ["cifg_lstm_cell"], 2: ["recurrent_parameter_count"], 3: ["gru_half_life"],
+             4: ["reverse_padded"]}
 
+
+# ------------------------------------------------------------------ exercise 1
 def cifg_lstm_cell(x, h, c, W_ih, W_hh, b_ih, b_hh):
     """One step of an LSTM with coupled input and forget gates (CIFG): i_t = 1 - f_t.
 
@@ -16,6 +20,7 @@ def cifg_lstm_cell(x, h, c, W_ih, W_hh, b_ih, b_hh):
     return h, c
 
 
+# ------------------------------------------------------------------ exercise 2
 def recurrent_parameter_count(kind, input_size, hidden_size, num_layers=1, bidirectional=False):
     """Number of parameters of nn.RNN / nn.GRU / nn.LSTM (kind "rnn", "gru", "lstm") with two biases."""
     gates = {"rnn": 1, "gru": 3, "lstm": 4}[kind]
@@ -27,17 +32,16 @@ def recurrent_parameter_count(kind, input_size, hidden_size, num_layers=1, bidir
     return total
 
 
-UPDATE_GATE = 0.95   # z held constant in exercise 3
-
-
-def gru_half_life(z):
+# ------------------------------------------------------------------ exercise 3
+def steps_to_half(z):
     """Steps k after which h_0's weight z**k in h_k has fallen to one half (real-valued)."""
     return math.log(0.5) / math.log(z)
 
 
-GRU_HALF_LIFE = gru_half_life(UPDATE_GATE)
+gru_half_life = steps_to_half(0.95)
 
 
+# ------------------------------------------------------------------ exercise 4
 def reverse_padded(x, lengths):
     """Reverse each sequence of a batch-first padded batch within its own length.
 
@@ -52,7 +56,7 @@ def reverse_padded(x, lengths):
     return x.gather(1, source)
 
 
-# ------------------------------------------------------------------ cases for the self-checks
+# ------------------------------------------------------------------ inputs for the self-checks
 def cifg_cases(generator, dtype=torch.float64):
     """Random (x, h, c, W_ih, W_hh, b_ih, b_hh) tuples of a few sizes."""
     cases = []
@@ -63,8 +67,10 @@ def cifg_cases(generator, dtype=torch.float64):
     return cases
 
 
-PARAMETER_COUNT_CASES = [("lstm", 10, 20), ("gru", 3, 7, 1, True), ("rnn", 5, 4, 3),
-                         ("lstm", 8, 16, 2, True), ("gru", 1, 1, 4, False), ("lstm", 300, 128, 3, True)]
+def parameter_count_cases():
+    """(kind, input_size, hidden_size[, num_layers[, bidirectional]]) tuples."""
+    return [("lstm", 10, 20), ("gru", 3, 7, 1, True), ("rnn", 5, 4, 3),
+            ("lstm", 8, 16, 2, True), ("gru", 1, 1, 4, False), ("lstm", 300, 128, 3, True)]
 
 
 def reverse_padded_cases(generator):

@@ -3,13 +3,20 @@ import math
 
 import numpy as np
 
+EXERCISES = {1: ["half_life_steps"], 2: ["ridge_with_intercept"], 3: ["memory_capacity"]}
 
+
+# ------------------------------------------------------------------ exercise 1
 def half_life(alpha: float) -> int:
     """Smallest integer t with alpha**t <= 1/2."""
     t = math.ceil(math.log(0.5) / math.log(alpha))
     return t if alpha ** t <= 0.5 else t + 1
 
 
+half_life_steps = half_life(0.95)
+
+
+# ------------------------------------------------------------------ exercise 2
 def ridge_with_intercept(Z, y, beta):
     """Ridge regression with an unpenalised bias: (w, b), as sklearn's Ridge(fit_intercept=True)."""
     Z_mean, y_mean = Z.mean(axis=0), y.mean()
@@ -18,6 +25,7 @@ def ridge_with_intercept(Z, y, beta):
     return w, float(y_mean - Z_mean @ w)
 
 
+# ------------------------------------------------------------------ exercise 3
 def memory_capacity(states, u, max_delay, beta=1e-6):
     """Sum over k = 1..max_delay of the squared correlation between u[t-k] and its ridge reconstruction."""
     X = states[max_delay:]
@@ -30,8 +38,9 @@ def memory_capacity(states, u, max_delay, beta=1e-6):
     return float(total)
 
 
-# ------------------------------------------------------------------ cases for the self-checks
+# ------------------------------------------------------------------ inputs for the self-checks
 def ridge_cases(seed=0):
+    """(Z, y, beta) with columns of non-zero mean and a target with an offset."""
     rng = np.random.default_rng(seed)
     cases = []
     for n, d, beta in ((40, 3, 0.1), (100, 8, 1.0), (60, 5, 1e-3)):
@@ -39,23 +48,3 @@ def ridge_cases(seed=0):
         y = Z @ rng.normal(size=d) + 3.0 + 0.1 * rng.normal(size=n)
         cases.append((Z, y, beta))
     return cases
-
-
-def reservoir_states(u, n_units, spectral_radius, seed=0, input_scaling=0.5):
-    """States of a small leak-free tanh reservoir driven by u (for the memory-capacity check)."""
-    rng = np.random.default_rng(seed)
-    W = rng.uniform(-1, 1, (n_units, n_units))
-    W *= spectral_radius / np.abs(np.linalg.eigvals(W)).max()
-    w_in = rng.uniform(-input_scaling, input_scaling, n_units)
-    x, states = np.zeros(n_units), np.empty((len(u), n_units))
-    for t, u_t in enumerate(u):
-        x = np.tanh(w_in * u_t + W @ x)
-        states[t] = x
-    return states
-
-
-def memory_cases(seed=0):
-    rng = np.random.default_rng(seed)
-    u = rng.uniform(-0.5, 0.5, 600)
-    return [(reservoir_states(u, 30, radius, seed), u, max_delay, 1e-6)
-            for radius, max_delay in ((0.5, 10), (0.95, 20))]

@@ -4,9 +4,13 @@ import math
 import torch
 import torch.nn.functional as F
 
+EXERCISES = {1: ["bits_at_1_4_nats", "perplexity_at_1_4_nats"],
+             2: ["temperature_softmax"],
+             3: ["top_k_probs"]}
+
 # Exercise 1: 1.4 nats per character
-BITS_AT_1_4_NATS = 1.4 / math.log(2)
-PERPLEXITY_AT_1_4_NATS = math.exp(1.4)
+bits_at_1_4_nats = 1.4 / math.log(2)
+perplexity_at_1_4_nats = math.exp(1.4)
 
 
 def temperature_softmax(logits: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -20,9 +24,3 @@ def top_k_probs(logits: torch.Tensor, k: int) -> torch.Tensor:
     """Next-character probabilities restricted to the k largest logits of each row (last axis)."""
     kth_largest = torch.topk(logits, k, dim=-1).values[..., -1:]
     return F.softmax(logits.masked_fill(logits < kth_largest, float("-inf")), dim=-1)
-
-
-def make_streams(token_ids: torch.Tensor, batch_size: int) -> torch.Tensor:
-    """(N,) -> (B, N // B): row b holds the b-th consecutive piece of the sequence."""
-    length = len(token_ids) // batch_size
-    return token_ids[: batch_size * length].view(batch_size, length)

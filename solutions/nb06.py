@@ -3,6 +3,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+EXERCISES = {1: ["paper_keep_probability"], 2: ["cbow_negative_sampling_loss"], 3: ["analogy"]}
+
 
 def paper_keep_probability(counts, threshold: float = 1e-5):
     """Exercise 1: the subsampling rule as the paper writes it (Mikolov et al. 2013b, eq. 5).

@@ -1,10 +1,14 @@
-"""Reference solutions for the exercises of notebook 10 (BERT pretraining)."""
+"""Reference solutions for the exercises of notebook 10 (BERT pretraining), named like the
+notebook's stubs; ``EXERCISES`` lists the answers of each exercise."""
 from __future__ import annotations
+
+EXERCISES = {1: ["fraction_masked", "fraction_selected_unchanged"], 2: ["segment_ids"],
+             3: ["word_groups"], 4: ["mean_reciprocal_rank"]}
 
 # Exercise 1: a token is selected with probability 0.15, then turned into [MASK] with 0.8 and
 # left unchanged with 0.1.
-FRACTION_MASKED = 0.15 * 0.8
-FRACTION_SELECTED_UNCHANGED = 0.15 * 0.1
+fraction_masked = 0.15 * 0.8
+fraction_selected_unchanged = 0.15 * 0.1
 
 
 def segment_ids(len_a: int, len_b: int) -> list[int]:

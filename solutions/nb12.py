@@ -1,12 +1,26 @@
-"""Reference solutions for the exercises of notebook 12 (GPT-2 generation)."""
+"""Reference solutions for the exercises of notebook 12 (GPT-2 generation), named like the
+notebook's stubs; ``EXERCISES`` lists the answers of each exercise."""
 from __future__ import annotations
 
 import math
 
 import torch
 
+EXERCISES = {1: ["nucleus_size"], 2: ["min_p_filter"], 3: ["ban_repeated_ngrams"], 4: ["bits_per_char"]}
+
+
+def smallest_nucleus(probabilities: list[float], p: float) -> int:
+    """How many of the most likely tokens the nucleus keeps: the fewest whose mass reaches p."""
+    mass = 0.0
+    for n, probability in enumerate(sorted(probabilities, reverse=True), start=1):
+        mass += probability
+        if mass >= p - 1e-9:          # 0.45 + 0.25 + 0.12 + 0.08 is 0.8999... in floating point
+            return n
+    return len(probabilities)
+
+
 # Exercise 1: 0.45 + 0.25 + 0.12 = 0.82 < 0.9, + 0.08 = 0.90 >= 0.9: four tokens.
-NUCLEUS_SIZE = 4
+nucleus_size = smallest_nucleus([0.45, 0.25, 0.12, 0.08, 0.05, 0.03, 0.02], 0.9)
 
 
 def min_p_filter(logits: torch.Tensor, min_p: float) -> torch.Tensor:

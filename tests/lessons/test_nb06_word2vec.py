@@ -1,0 +1,334 @@
+"""Notebook 06 (word2vec): its own code, loaded from the notebook (utils.lessons), on tiny
+corpora: subsampling and the noise distribution, the skip-gram pair generator, the SGNS loss and
+its hand-derived gradients against autograd, the fast trainer against the plain autograd version,
+the row cap, gensim on the same subsampling, the evaluation helpers; and the exercise
+self-checks' power to reject wrong answers."""
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from gensim.models import Word2Vec
+
+from solutions import nb06 as reference
+from utils.checks import Exercises
+from utils.lessons import load_lesson
+
+MUTATIONS = [
+    ("u_pos.view(-1, D, 1)).view(-1)) - 1", "u_pos.view(-1, D, 1)).view(-1))",
+     "the true context's gradient factor is sigma(x) where sigma(x) - 1 belongs"),
+    ("g_neg = torch.sigmoid(torch.bmm(v_grouped, u_neg.transpose(1, 2)))",
+     "g_neg = 1 - torch.sigmoid(torch.bmm(v_grouped, u_neg.transpose(1, 2)))",
+     "the noise words' gradient factor is 1 - sigma(x) where sigma(x) belongs"),
+    ("grad_u_pos = g_pos[:, None] * v", "grad_u_pos = -g_pos[:, None] * v",
+     "the sign of the context vector's gradient is flipped"),
+    ("def noise_distribution(counts, power=0.75):", "def noise_distribution(counts, power=1.0):",
+     "noise words drawn from the unigram distribution, not unigram^(3/4)"),
+    ("left = same & (reach[d:] >= d)", "left = same & (reach[:-d] >= d)",
+     "left contexts use the window drawn for the wrong position"),
+]
+
+CPU = torch.device("cpu")
+
+
+@pytest.fixture(scope="module")
+def nb():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)      # tiny tensors: a second thread only adds waiting
+    yield load_lesson("06_word2vec", profile="smoke")
+    torch.set_num_threads(threads)
+
+
+def zipf_counts(n_words=200, total=100_000):
+    return np.maximum(1, np.round(total / np.arange(1, n_words + 1) / np.log(n_words))).astype(np.float64)
+
+
+# ----------------------------------------------------------------------------- subsampling
+def test_keep_probability_known_values(nb):
+    keep = nb.gensim_keep_probability(np.array([4.0, 6.0]), 0.1)        # z = 4t and 6t
+    np.testing.assert_allclose(keep, [(2 + 1) / 4, (math.sqrt(6) + 1) / 6])
+
+
+def test_words_below_golden_ratio_squared_times_t_are_always_kept(nb):
+    t, phi_squared = 1e-3, (3 + math.sqrt(5)) / 2                  # (sqrt(x) + 1) / x = 1 at x = phi^2
+    z = np.array([0.5, 1.0, 2.0, 2.6, 2.63, 10.0, 100.0]) * t
+    keep = nb.gensim_keep_probability(np.append(z, 1 - z.sum()), t)[:-1]
+    assert np.all(keep[z <= 2.6 * t] == 1.0) and np.all(keep[z > phi_squared * t] < 1.0)
+    assert np.all(np.diff(keep[z > phi_squared * t]) < 0), "more frequent words lose more"
+
+
+def test_the_c_code_keeps_more_than_the_paper(nb):
+    # exercise 1's reference (the paper's rule) never keeps more than the notebook's (gensim's) rule
+    counts = zipf_counts()
+    for t in (1e-5, 1e-3):
+        assert np.all(reference.paper_keep_probability(counts, t) <= nb.gensim_keep_probability(counts, t) + 1e-12)
+
+
+# ----------------------------------------------------------------------------- noise distribution
+def test_noise_distribution_is_unigram_to_the_three_quarters(nb):
+    np.testing.assert_allclose(nb.noise_distribution(np.array([16.0, 1.0])), [8 / 9, 1 / 9])   # 16^0.75 = 8
+    counts = zipf_counts()
+    noise, unigram = nb.noise_distribution(counts), counts / counts.sum()
+    entropy = lambda p: -(p * np.log(p)).sum()
+    assert entropy(noise) > entropy(unigram), "the power 3/4 flattens the distribution"
+    assert noise[0] < unigram[0] and noise[-1] > unigram[-1], "frequent words drawn less, rare words more"
+
+
+def test_noise_table_reproduces_the_distribution(nb):
+    noise = nb.noise_distribution(zipf_counts(50))
+    table = nb.noise_table_of(noise, 10_000)
+    assert abs(len(table) - 10_000) <= 50
+    np.testing.assert_allclose(np.bincount(table.numpy(), minlength=50) / len(table), noise, atol=5e-4)
+
+
+# ----------------------------------------------------------------------------- skip-gram pairs
+def test_vectorised_pairs_equal_the_slow_loop_on_the_same_draws(nb):
+    rng = np.random.default_rng(0)
+    ids = rng.integers(0, 30, 2000)
+    sentences = np.sort(rng.integers(0, 60, 2000))
+    c, o, n_kept = nb.skipgram_pairs(ids, sentences, np.ones(30), nb.WINDOW, np.random.default_rng(1))
+    draws = np.random.default_rng(1)
+    draws.random(len(ids))                                          # the keep draw comes first
+    reach = draws.integers(1, nb.WINDOW + 1, size=len(ids))
+    assert n_kept == len(ids)
+    assert sorted(zip(c.tolist(), o.tolist(), strict=True)) == nb.skipgram_pairs_loop(ids.tolist(), sentences.tolist(), reach)
+
+
+def test_dynamic_window_weights_near_words_more(nb):
+    # one long sentence of distinct ids: the distance of a pair is |center - context|
+    n, W = 20_000, nb.WINDOW
+    c, o, n_kept = nb.skipgram_pairs(np.arange(n), np.zeros(n, dtype=np.int64), np.ones(n), W,
+                                     np.random.default_rng(0))
+    distance = np.abs(c - o)
+    assert distance.min() == 1 and distance.max() == W
+    share = np.bincount(distance, minlength=W + 1)[1:] / (2 * n)    # both sides of each position
+    np.testing.assert_allclose(share, [(W - j + 1) / W for j in range(1, W + 1)], atol=0.02)
+    assert abs(len(c) / n_kept - (W + 1)) < 0.05, "on average W + 1 contexts per center word"
+
+
+def test_pairs_stay_in_their_sentence_and_dropped_words_never_appear(nb):
+    # distinct ids (id = position), sentences of 7 words, every 50th word dropped by subsampling
+    ids = np.arange(3000)
+    sentences = ids // 7
+    keep = np.where(ids % 50 == 0, 0.0, 1.0)
+    c, o, n_kept = nb.skipgram_pairs(ids, sentences, keep, nb.WINDOW, np.random.default_rng(0))
+    assert n_kept == 3000 - 60 and not np.any(c % 50 == 0) and not np.any(o % 50 == 0)
+    assert np.array_equal(sentences[c], sentences[o]), "no pair crosses a sentence boundary"
+
+
+# ----------------------------------------------------------------------------- the SGNS loss and gradients
+def test_loss_at_zero_is_one_plus_k_log_2_and_equals_logistic_regressions(nb):
+    B, K, D = 6, 5, 4
+    zeros = torch.zeros(B, D)
+    assert math.isclose(nb.sgns_loss(zeros, zeros, torch.zeros(B, K, D)).item(), B * (1 + K) * math.log(2),
+                        rel_tol=1e-6)
+    g = torch.Generator().manual_seed(0)
+    v, u_pos, u_neg = torch.randn(B, D, generator=g), torch.randn(B, D, generator=g), torch.randn(B, K, D, generator=g)
+    positive = F.binary_cross_entropy_with_logits((v * u_pos).sum(1), torch.ones(B), reduction="sum")
+    negative = F.binary_cross_entropy_with_logits(torch.einsum("bd,bkd->bk", v, u_neg), torch.zeros(B, K),
+                                                  reduction="sum")
+    torch.testing.assert_close(nb.sgns_loss(v, u_pos, u_neg), positive + negative)
+
+
+@pytest.mark.parametrize("pairs_per_group", [1, 4])
+def test_hand_derived_gradients_equal_autograd(nb, pairs_per_group):
+    B, K, D = 8, 5, 6
+    g = torch.Generator().manual_seed(pairs_per_group)
+    v = torch.randn(B, D, generator=g, dtype=torch.float64, requires_grad=True)
+    u_pos = torch.randn(B, D, generator=g, dtype=torch.float64, requires_grad=True)
+    u_neg = torch.randn(B // pairs_per_group, K, D, generator=g, dtype=torch.float64, requires_grad=True)
+    nb.sgns_loss(v, u_pos, u_neg).backward()
+    by_hand = nb.sgns_gradients(v.detach(), u_pos.detach(), u_neg.detach())
+    for name, mine, auto in zip(("v_c", "u_o", "u_n"), by_hand, (v.grad, u_pos.grad, u_neg.grad), strict=True):
+        torch.testing.assert_close(mine, auto, rtol=1e-12, atol=1e-12, msg=name)
+
+
+def test_row_scales_multiply_each_rows_gradient(nb):
+    B, K, D, groups = 8, 5, 6, 2
+    g = torch.Generator().manual_seed(0)
+    v, u_pos, u_neg = torch.randn(B, D, generator=g), torch.randn(B, D, generator=g), torch.randn(groups, K, D, generator=g)
+    s_center, s_pos, s_neg = torch.rand(B, generator=g), torch.rand(B, generator=g), torch.rand(groups, K, generator=g)
+    plain = nb.sgns_gradients(v, u_pos, u_neg)
+    scaled = nb.sgns_gradients(v, u_pos, u_neg, s_center, s_pos, s_neg)
+    torch.testing.assert_close(scaled[0], plain[0] * s_center[:, None])
+    torch.testing.assert_close(scaled[1], plain[1] * s_pos[:, None])
+    torch.testing.assert_close(scaled[2], plain[2] * s_neg[:, :, None])
+
+
+# ----------------------------------------------------------------------------- the fast trainer
+def two_word_sentences(n_sentences=40, vocab_size=12):
+    """Sentences of two words: every window holds the other word, whatever the draws, so an
+    epoch's pairs are known: (a, b) and (b, a) for each sentence."""
+    rng = np.random.default_rng(0)
+    ids = rng.integers(0, vocab_size - 1, size=2 * n_sentences)
+    return ids, np.repeat(np.arange(n_sentences), 2)
+
+
+@pytest.mark.parametrize("group", [1, 2, 4])
+def test_fast_trainer_takes_the_plain_autograd_sgd_steps(nb, group):
+    # noise table of one word (the last): the noise draws are known too, so the fused, index_add_,
+    # shared-negative update must equal plain SGD on the notebook's NaiveSkipGram, step by step
+    V, D, epochs, lr = 12, 6, 3, 0.1
+    ids, sentences = two_word_sentences(vocab_size=V)
+    table = torch.full((10,), V - 1)
+    args = (ids, sentences, np.ones(V), table)
+    start, _, _ = nb.train_sgns(*args, 0, D, 10_000, group, lr, float("inf"), 1, CPU, 3)   # 0 epochs: the init
+    fast, losses, stats = nb.train_sgns(*args, epochs, D, 10_000, group, lr, float("inf"), 1, CPU, 3)
+    assert stats["pairs"] == epochs * len(ids) and math.isclose(losses[0][1], (1 + nb.NEGATIVES) * math.log(2), rel_tol=1e-6)
+
+    plain = nb.NaiveSkipGram(V, D)
+    with torch.no_grad():
+        plain.center.weight.copy_(start)
+    c = torch.from_numpy(np.stack([ids[0::2], ids[1::2]], 1).ravel())
+    o = torch.from_numpy(np.stack([ids[1::2], ids[0::2]], 1).ravel())
+    n = torch.full((len(c), nb.NEGATIVES), V - 1)
+    optimizer = torch.optim.SGD(plain.parameters(), lr=1.0)
+    for epoch in range(epochs):
+        optimizer.param_groups[0]["lr"] = lr * (1 - epoch / epochs) * len(c)    # the loss is a mean
+        optimizer.zero_grad()
+        plain(c, o, n).backward()
+        optimizer.step()
+    assert (fast - start).abs().max() > 0.1, "the vectors moved"
+    torch.testing.assert_close(fast, plain.center.weight.detach(), rtol=1e-4, atol=1e-5)
+
+
+def test_row_cap_keeps_a_large_batch_stable(nb):
+    # one word is half the corpus, one batch per epoch: without the cap its summed step explodes
+    rng = np.random.default_rng(0)
+    ids = np.where(rng.random(10_000) < 0.5, 0, rng.integers(1, 200, 10_000))
+    sentences = np.repeat(np.arange(100), 100)
+    table = nb.noise_table_of(nb.noise_distribution(np.bincount(ids, minlength=200).astype(float)), 100_000)
+    largest = {}
+    for cap in (nb.ROW_CAP, float("inf")):
+        vectors, losses, _ = nb.train_sgns(ids, sentences, np.ones(200), table, 2, 16, 1 << 20, 64, 0.05, cap,
+                                           1, CPU, 0)
+        largest[cap] = vectors.abs().max().item()
+        if cap == nb.ROW_CAP:
+            assert losses[1][1] < losses[0][1], "capped: the loss falls"
+    assert largest[nb.ROW_CAP] < 1.0 and largest[float("inf")] > 100 * largest[nb.ROW_CAP]
+
+
+def test_fast_trainer_learns_planted_topics(nb):
+    # two topics of 10 words; every sentence uses one topic: vectors of a topic must cluster
+    rng = np.random.default_rng(0)
+    topic = rng.integers(0, 2, 300)
+    ids = (rng.integers(0, 10, (300, 10)) + 10 * topic[:, None]).ravel()
+    sentences = np.repeat(np.arange(300), 10)
+    table = nb.noise_table_of(nb.noise_distribution(np.bincount(ids, minlength=20).astype(float)), 100_000)
+    vectors, losses, _ = nb.train_sgns(ids, sentences, np.ones(20), table, 5, 16, 512, 8, 0.05, nb.ROW_CAP,
+                                       1, CPU, 0)
+    assert losses[-1][1] < 0.7 * losses[0][1], "the loss falls"
+    unit = F.normalize(vectors, dim=1)
+    cosines, label = unit @ unit.T, torch.arange(20) // 10
+    same = (label[:, None] == label[None]) & ~torch.eye(20, dtype=torch.bool)
+    assert cosines[same].mean() > cosines[label[:, None] != label[None]].mean() + 0.2
+
+
+# ----------------------------------------------------------------------------- gensim on the same corpus
+def test_gensim_keeps_the_words_our_subsampling_keeps(nb):
+    counts = zipf_counts(300, 60_000).astype(np.int64)
+    words = np.repeat(np.arange(300), counts)
+    np.random.default_rng(0).shuffle(words)
+    sentences = [[f"w{i}" for i in piece] for piece in np.array_split(words, len(words) // 100)]
+    model, stats = nb.train_gensim(Word2Vec, sentences, 2, vector_size=8, window=nb.WINDOW, negative=2,
+                                   sample=1e-3, min_count=1, workers=1, seed=0)
+    assert len(model.wv) == 300
+    expected = 2 * (nb.gensim_keep_probability(counts.astype(np.float64), 1e-3) * counts).sum()
+    assert abs(stats["effective_words"] / expected - 1) < 0.02
+    assert stats["seconds"] > 0
+
+
+# ----------------------------------------------------------------------------- evaluation helpers
+def test_related_pairs_beat_shuffled_partners(nb):
+    g = torch.Generator().manual_seed(0)
+    base = torch.randn(10, 16, generator=g)
+    matrix = torch.cat([base, base + 0.05 * torch.randn(10, 16, generator=g)]).numpy()
+    words = [f"a{i}" for i in range(10)] + [f"b{i}" for i in range(10)]
+    kv = nb.as_keyed_vectors(matrix, words)
+    assert kv.index_to_key == words
+    related, shuffled = nb.related_vs_shuffled(kv, [(f"a{i}", f"b{i}") for i in range(10)], seed=0)
+    assert related.min() > 0.99 and shuffled.mean() < 0.5
+
+
+def test_read_scored_pairs_and_section_accuracy(nb, tmp_path):
+    path = tmp_path / "pairs.tsv"
+    path.write_text("# Word 1\tWord 2\tScore\nTiger\tcat\t7.35\nbook\tpaper\t7.46\n", encoding="utf-8")
+    assert nb.read_scored_pairs(path) == [("tiger", "cat", 7.35), ("book", "paper", 7.46)]
+    sections = [{"section": "capital-common-countries", "correct": [1, 2], "incorrect": [3]},
+                {"section": "gram1-adjective-to-adverb", "correct": [1], "incorrect": [2, 3, 4]},
+                {"section": "Total accuracy", "correct": [], "incorrect": []}]
+    assert nb.section_accuracy(sections, syntactic=False) == 2 / 3
+    assert nb.section_accuracy(sections, syntactic=True) == 1 / 4
+
+
+def test_unseen_variant_drops_a_middle_letter_not_in_the_vocabulary(nb):
+    assert nb.unseen_variant("example", known={"example"}) == "exaple"
+    assert nb.unseen_variant("example", known={"example", "exaple"}) == "examle"
+    assert nb.unseen_variant("ab", known=set()) is None
+
+
+# ----------------------------------------------------------------------------- exercise self-checks
+@pytest.fixture(scope="module")
+def exercises():
+    return Exercises("06_word2vec")
+
+
+def test_exercise_1_check_rejects_wrong_answers(exercises):
+    cases = [(zipf_counts(), 1e-5), (np.array([1, 10, 100, 10_000]), 1e-3)]
+
+    def written_differently(counts, threshold):
+        counts = np.asarray(counts, dtype=float)
+        return np.clip((threshold * counts.sum() / counts) ** 0.5, None, 1.0)
+
+    def discard_probability(counts, threshold):       # the complement: a classic mix-up
+        return 1 - written_differently(counts, threshold)
+
+    def unclipped(counts, threshold):
+        counts = np.asarray(counts, dtype=float)
+        return np.sqrt(threshold / (counts / counts.sum()))
+
+    assert exercises.check_function(written_differently, cases, name="paper_keep_probability")
+    for wrong in (discard_probability, unclipped):
+        assert not exercises.check_function(wrong, cases, name="paper_keep_probability"), wrong.__name__
+
+
+def test_exercise_2_check_rejects_wrong_answers(exercises):
+    g = torch.Generator().manual_seed(0)
+    cases = [(torch.randn(4, 8, generator=g), torch.randn(8, generator=g), torch.randn(5, 8, generator=g))]
+
+    def as_logistic_regressions(context, target, negatives):
+        h = context.mean(0)
+        return F.binary_cross_entropy_with_logits(torch.cat([(target @ h)[None], negatives @ h]),
+                                                  torch.tensor([1.0] + [0.0] * len(negatives)), reduction="sum")
+
+    def summed_context(context, target, negatives):
+        return as_logistic_regressions(context * len(context), target, negatives)
+
+    def positive_only(context, target, negatives):
+        return -F.logsigmoid(target @ context.mean(0))
+
+    assert exercises.check_function(as_logistic_regressions, cases, name="cbow_negative_sampling_loss")
+    for wrong in (summed_context, positive_only):
+        assert not exercises.check_function(wrong, cases, name="cbow_negative_sampling_loss"), wrong.__name__
+
+
+def test_exercise_3_check_rejects_wrong_answers(exercises):
+    g = torch.Generator().manual_seed(0)
+    words = [f"w{i}" for i in range(30)]
+    vectors = torch.randn(30, 10, generator=g)
+    planted = vectors.clone()
+    planted[7] = F.normalize(planted[1], dim=0) - F.normalize(planted[0], dim=0) + F.normalize(planted[2], dim=0)
+    assert reference.analogy(planted, words, "w0", "w1", "w2") == "w7"
+    cases = [(vectors, words, "w0", "w1", "w2"), (vectors, words, "w5", "w3", "w9"), (planted, words, "w0", "w1", "w2")]
+
+    def not_excluding(vectors, words, a, b, c):
+        unit = F.normalize(torch.as_tensor(vectors), dim=1)
+        i = {w: k for k, w in enumerate(words)}
+        return words[int((unit @ (unit[i[b]] - unit[i[a]] + unit[i[c]])).argmax())]
+
+    def wrong_direction(vectors, words, a, b, c):
+        return reference.analogy(vectors, words, b, a, c)
+
+    for wrong in (not_excluding, wrong_direction):
+        assert not exercises.check_function(wrong, cases, name="analogy"), wrong.__name__
