@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import torch
 
+EXERCISES = {1: ["masked_nll"], 2: ["normalised_score", "winner_alpha_0", "winner_alpha_1"],
+             3: ["reverse_source"]}
+
 
 def masked_nll(logits: torch.Tensor, targets: torch.Tensor, pad_id: int) -> torch.Tensor:
     """Mean negative log-likelihood of ``targets`` (batch, T) under ``logits`` (batch, T, V),
@@ -12,19 +15,15 @@ def masked_nll(logits: torch.Tensor, targets: torch.Tensor, pad_id: int) -> torc
     return -(log_probs * mask).sum() / mask.sum()
 
 
-def length_penalty(length: int, alpha: float) -> float:
-    """Wu et al. (2016): ((5 + |Y|) / 6) ** alpha."""
-    return ((5 + length) / 6) ** alpha
-
-
 def normalised_score(log_prob: float, length: int, alpha: float) -> float:
-    return log_prob / length_penalty(length, alpha)
+    """The score divided by Wu et al.'s (2016) length penalty lp = ((5 + |Y|) / 6) ** alpha."""
+    return log_prob / ((5 + length) / 6) ** alpha
 
 
 # A 4-token hypothesis with log p = -2.0 against a 10-token one with log p = -3.2:
 # raw scores prefer the short one; divided by lp (alpha = 1): -2.0 / 1.5 = -1.33 vs -3.2 / 2.5 = -1.28.
-WINNER_ALPHA_0 = "short" if normalised_score(-2.0, 4, 0.0) > normalised_score(-3.2, 10, 0.0) else "long"
-WINNER_ALPHA_1 = "short" if normalised_score(-2.0, 4, 1.0) > normalised_score(-3.2, 10, 1.0) else "long"
+winner_alpha_0 = "short" if normalised_score(-2.0, 4, 0.0) > normalised_score(-3.2, 10, 0.0) else "long"
+winner_alpha_1 = "short" if normalised_score(-2.0, 4, 1.0) > normalised_score(-3.2, 10, 1.0) else "long"
 
 
 def reverse_source(src: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import torch
 
+EXERCISES = {1: ["masked_softmax_by_hand"], 2: ["general_scores"], 3: ["memory_hop"]}
+
 
 def masked_softmax_by_hand(scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Softmax over the last axis of ``scores`` with exactly zero weight where ``mask`` is False."""

@@ -5,6 +5,9 @@ import math
 
 import torch
 
+EXERCISES = {1: ["causal_keep_mask"], 2: ["padding_bias_from_lengths"],
+             3: ["unscaled_std_at_64", "peak_lr_512_4000"]}
+
 
 def causal_keep_mask(n: int) -> torch.Tensor:
     """(n, n) booleans, True where query i may attend to key j, i.e. j <= i."""
@@ -19,6 +22,6 @@ def padding_bias_from_lengths(lengths: torch.Tensor, max_len: int) -> torch.Tens
 
 
 # Var(q.k) = d_k for standard-normal components, so the standard deviation is sqrt(64) = 8.
-UNSCALED_STD_AT_64 = math.sqrt(64)
+unscaled_std_at_64 = math.sqrt(64)
 # The schedule d^-0.5 * min(step^-0.5, step * warmup^-1.5) peaks at step = warmup: (d * warmup)^-0.5.
-PEAK_LR_512_4000 = (512 * 4000) ** -0.5
+peak_lr_512_4000 = (512 * 4000) ** -0.5

@@ -8,6 +8,7 @@ with the solutions PASS: a check cell that is wired wrongly fails here, not in a
 import ast
 import io
 import json
+import re
 import tokenize
 
 import pytest
@@ -16,6 +17,21 @@ from tools.execute import execute_notebook
 from tools.notebooks import CHECK_TAG, cells_tagged, list_notebooks
 
 NOTEBOOKS = list_notebooks()
+
+
+STRAY_REPR = re.compile(r"<[\w.]+ (object )?at 0x[0-9a-f]+>|^\[?<matplotlib|^\[?Text\(|^\[\{'notebook'")
+
+
+def stray_reprs(nb) -> list[str]:
+    """Cells whose last line printed the repr of an object nobody asked to see (a generator, a
+    list of plot lines, a Text label): end such a line with ';' or assign it."""
+    found = []
+    for i, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            text = output.get("data", {}).get("text/plain", "") if output.get("output_type") == "execute_result" else ""
+            if STRAY_REPR.search(text):
+                found.append(f"cell {i}: {text.splitlines()[0][:80]}")
+    return found
 
 
 def comments_by_line(source: str) -> dict[int, str]:
@@ -55,6 +71,7 @@ def test_notebook_runs_under_smoke_profile(path, tmp_path, record_property):
     assert rows, "the notebook must record its results"
     assert {r["notebook"] for r in rows} == {path.stem}, "Results(...) must name the notebook's file"
     assert any(r["name"] == "wall_seconds" for r in rows), "results.finish() must run"
+    assert not stray_reprs(nb), f"cells end with a stray repr: {stray_reprs(nb)}"
 
     record_property("asserts", f"{len(execution.asserts_ran)} of {len(execution.assert_sites)}")
     assert execution.assert_sites, "a notebook proves its claims with asserts"

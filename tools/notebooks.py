@@ -26,9 +26,12 @@ import os, subprocess, sys
 from pathlib import Path
 
 COURSE_REPO = os.environ.get("COURSE_REPO", "https://github.com/benkyokai-dl/dl-for-language.git")
+COURSE_REF = os.environ.get("COURSE_REF", "main")  # Colab cannot tell which branch a badge opened
 if "google.colab" in sys.modules:  # Colab: fetch the course once, add only what Colab lacks
     if not Path("/content/course/utils").exists():
-        subprocess.run(["git", "clone", "--depth", "1", COURSE_REPO, "/content/course"], check=True)
+        subprocess.run(["git", "clone", "--quiet", "--depth", "1", "--branch", COURSE_REF, COURSE_REPO,
+                        "/content/course"], check=True)
+    subprocess.run(["git", "-C", "/content/course", "log", "-1", f"--format=course: {COURSE_REF} %h (%cs)"])
     subprocess.run([sys.executable, "/content/course/course.py", "install", "--colab"], check=True)
     os.chdir("/content/course/notebooks")
 ROOT = next((p for p in [Path.cwd(), *Path.cwd().parents] if (p / "utils" / "__init__.py").exists()), None)
@@ -106,6 +109,21 @@ def assert_sites(nb) -> list[tuple[int, int, str]]:
     return sites
 
 
+def sync_setup_cell(path: Path) -> bool:
+    """Write SETUP_CELL into the notebook's setup cell (the one every notebook shares)."""
+    import nbformat
+
+    nb = read(path)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.source.startswith(SETUP_MARKER):
+            if cell.source == SETUP_CELL:
+                return False
+            cell.source = SETUP_CELL
+            nbformat.write(nb, path)
+            return True
+    raise ValueError(f"{path.name} has no setup cell (a code cell starting {SETUP_MARKER!r})")
+
+
 def strip_outputs(path: Path) -> bool:
     """Remove outputs, execution counts and execution metadata in place (nbconvert's
     ClearOutputPreprocessor); return whether anything changed."""
@@ -139,8 +157,13 @@ def export_code(folder: Path, selection=None) -> list[Path]:
 
 
 def main(argv=None) -> int:
-    """``strip [notebooks...]`` (the default) or ``export-code FOLDER [notebooks...]``."""
+    """``strip [notebooks...]`` (the default), ``sync-setup [notebooks...]`` or
+    ``export-code FOLDER [notebooks...]``."""
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["sync-setup"]:
+        for p in list_notebooks(argv[1:]):
+            print(("updated  " if sync_setup_cell(p) else "same     ") + p.name)
+        return 0
     if argv[:1] == ["export-code"]:
         if len(argv) < 2:
             raise SystemExit("usage: python -m tools.notebooks export-code FOLDER [notebooks...]")

@@ -45,6 +45,15 @@ def _as_array(x):
     return np.asarray(x, dtype=float)
 
 
+def _largest_difference(a, b) -> float:
+    """max |a - b|, counting equal entries (also equal infinities) as 0 and a NaN as a difference."""
+    if not a.size:
+        return 0.0
+    with np.errstate(invalid="ignore"):
+        gap = np.where(a == b, 0.0, np.abs(a - b))
+    return float(np.nan_to_num(gap, nan=np.inf).max())
+
+
 def check_close(answer, expected, name: str = "answer", hint: str = "", atol: float = 1e-5,
                 rtol: float = 1e-4, raise_on_fail: bool = False) -> bool:
     """Pass when ``answer`` equals ``expected`` (numbers, arrays or tensors) within tolerance."""
@@ -57,7 +66,7 @@ def check_close(answer, expected, name: str = "answer", hint: str = "", atol: fl
     if a.shape != e.shape:
         return _report(False, name, hint, f"shape {a.shape}, expected {e.shape}", raise_on_fail)
     ok = bool(np.allclose(a, e, atol=atol, rtol=rtol, equal_nan=False))
-    detail = "" if ok else f"largest difference {np.max(np.abs(a - e)):.3g}"
+    detail = "" if ok else f"largest difference {_largest_difference(a, e):.3g}"
     return _report(ok, name, hint, detail, raise_on_fail)
 
 
@@ -99,7 +108,7 @@ def check_function(candidate, reference, cases, name: str | None = None, hint: s
                     return _report(False, name, hint, f"case {k}: shape {ga.shape}, expected {wa.shape}",
                                    raise_on_fail)
                 same = bool(np.allclose(ga, wa, atol=atol, rtol=rtol))
-                detail = f"case {k}: largest difference {np.max(np.abs(ga - wa)) if ga.size else 0:.3g}"
+                detail = f"case {k}: largest difference {_largest_difference(ga, wa):.3g}"
             if not same:
                 return _report(False, name, hint, detail, raise_on_fail)
     return _report(True, name, hint)

@@ -207,6 +207,7 @@ def setup_notebook(seed: int | None = None, profile: str | None = None,
         os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("KINETO_LOG_LEVEL", "6")   # torch's profiler would log each start and stop
     set_seed(env.seed)
     _CURRENT = env
     print(env.banner())

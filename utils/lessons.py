@@ -6,8 +6,9 @@ and constants. ``load_lesson("07_seq2seq")`` runs exactly these, and nothing els
 1. the parameters cell (tagged ``parameters``), whole, under the profile asked for, then any
    ``parameters`` given as overrides (as papermill injects them after that cell);
 2. from every later code cell, in order, the top-level statements that define something:
-   ``import`` and ``from ... import``, ``def``, ``class``, and assignments to UPPER_CASE
-   names (constants) whose right-hand side reads only names defined so far.
+   ``import`` and ``from ... import``, ``def``, ``class``, assignments to UPPER_CASE names
+   (constants) whose right-hand side reads only names defined so far, and the definitions a
+   notebook takes from an earlier one (``Encoder, Seq2Seq = from_notebook("07_seq2seq", ...)``).
 
 Everything else (loading data, training, plots, checks, exercises' checks) is skipped. So the
 module holds the very code the learner runs, and a test or a later notebook that calls
@@ -129,12 +130,23 @@ def _names_read(node) -> set[str]:
     return read - bound
 
 
+def _reuse_names(statement) -> list[str] | None:
+    """Names an assignment ``a, b = from_notebook(...)`` defines, or None if it is not one."""
+    if not (isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call)):
+        return None
+    func = statement.value.func
+    if getattr(func, "id", getattr(func, "attr", None)) != "from_notebook":
+        return None
+    names = [_target_names(t) for t in statement.targets]
+    return None if any(n is None for n in names) else [x for n in names for x in n]
+
+
 def _defined_names(statement) -> list[str]:
     if isinstance(statement, (ast.Import, ast.ImportFrom)):
         return [(a.asname or a.name).split(".")[0] for a in statement.names if a.name != "*"]
     if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return [statement.name]
-    return _constant_names(statement) or []
+    return _constant_names(statement) or _reuse_names(statement) or []
 
 
 def lesson_statements(path: Path):
@@ -150,6 +162,8 @@ def lesson_statements(path: Path):
             keep = cell.is_parameters or isinstance(
                 statement, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
             if not keep and _constant_names(statement) is not None:
+                keep = _names_read(statement.value) <= known
+            if not keep and _reuse_names(statement) is not None:
                 keep = _names_read(statement.value) <= known
             if keep:
                 if cell.is_parameters:
@@ -252,6 +266,7 @@ def _globals_read(code: types.CodeType) -> set[str]:
         elif instruction.opname == "STORE_NAME":      # a class body's own names
             stored.add(instruction.argval)
     names -= stored
+    names = {n for n in names if not (n.startswith("__") and n.endswith("__"))}   # __annotations__ ...
     for constant in code.co_consts:
         if isinstance(constant, types.CodeType):
             names |= _globals_read(constant)

@@ -98,3 +98,15 @@ def test_a_copy_elsewhere_is_found_through_the_variable(tmp_path, monkeypatch, n
     shutil.copy(notebook, other / notebook.name)
     monkeypatch.setenv("COURSE_NOTEBOOK_DIR", str(other))
     assert load_lesson("42", profile="smoke").__file__ == str((other / notebook.name).resolve())
+
+
+def test_a_later_notebook_keeps_what_it_takes_from_an_earlier_one(notebook, capsys):
+    later = write_notebook(notebook.parent / "43_later.ipynb", [
+        (("parameters",), "PROFILE = ENV.profile"),
+        ((), "from utils.lessons import from_notebook\n"
+             "area, Box = from_notebook('42_demo', 'area', 'Box', profile=PROFILE)\n"
+             "def double_area(r):\n    return 2 * area(r)"),
+    ])
+    lesson = load_lesson(later, profile="smoke")
+    assert lesson.double_area(1) == pytest.approx(2 * 3.14159, rel=1e-5) and lesson.Box().volume() == 27
+    assert unbound_globals(later) == {}
