@@ -65,6 +65,7 @@ def test_notebook_runs_under_smoke_profile(path, tmp_path, record_property):
            "COURSE_CHECKPOINT_DIR": str(tmp_path / "checkpoints"), "COURSE_DATA_DIR": ""}
     execution = execute_notebook(path, tmp_path / path.name, env=env, timeout=900, check_exercises=True)
     nb = execution.notebook
+    record_property("asserts", f"{len(execution.asserts_ran)} of {len(execution.assert_sites)}")
     outputs = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "profile=smoke" in outputs, "the first output must be the setup banner"
     rows = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
@@ -73,7 +74,6 @@ def test_notebook_runs_under_smoke_profile(path, tmp_path, record_property):
     assert any(r["name"] == "wall_seconds" for r in rows), "results.finish() must run"
     assert not stray_reprs(nb), f"cells end with a stray repr: {stray_reprs(nb)}"
 
-    record_property("asserts", f"{len(execution.asserts_ran)} of {len(execution.assert_sites)}")
     assert execution.assert_sites, "a notebook proves its claims with asserts"
     unexplained = [f"cell {cell}, line {line}: {text.splitlines()[0]}"
                    for cell, line, text in execution.asserts_not_run
