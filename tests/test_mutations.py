@@ -67,7 +67,7 @@ def copy_notebooks(tmp_path):
 def run_tests(test_files, notebook_dir):
     env = {**os.environ, "COURSE_NOTEBOOK_DIR": str(notebook_dir), "COURSE_PROFILE": "smoke"}
     command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *test_files]
-    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
 
 
 def apply(mutation, folder):

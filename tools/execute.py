@@ -149,17 +149,22 @@ def execute_notebook(path: Path, out_path: Path | None = None, *, env: dict | No
     run.cells = prefix + run.cells + suffix
     kernel_env = {**os.environ, "PYTHONHASHSEED": "0", **(env or {})}
     sockets = tempfile.TemporaryDirectory(prefix="course-kernel-")
-    client = NotebookClient(run, timeout=timeout, kernel_name="python3", km=_kernel_manager(sockets.name),
+    kernel = _kernel_manager(sockets.name)
+    client = NotebookClient(run, timeout=timeout, kernel_name="python3", km=kernel,
                             resources={"metadata": {"path": str(path.parent)}})
     started = time.time()
     try:
         client.execute(env=kernel_env)
     finally:
+        if kernel.has_kernel:   # nbclient leaves a kernel it was handed running: stop it (and its memory)
+            kernel.shutdown_kernel(now=False)
         sockets.cleanup()
         for k, cell in enumerate(nb.cells):
             ran = run.cells[len(prefix) + k]
             if cell.cell_type == "code":
                 cell.outputs, cell.execution_count = ran.get("outputs", []), ran.get("execution_count")
+                if "execution" in ran.get("metadata", {}):      # nbclient's timestamps of the cell
+                    cell.metadata["execution"] = ran.metadata["execution"]
         if out_path is not None:
             import nbformat
 

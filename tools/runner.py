@@ -44,7 +44,7 @@ def results_markdown(rows: list[dict], machine: str, command: str, data_dir: str
     shown as ``DATA/...``, as in the command."""
     def source(r: dict) -> str:
         text = str(r.get("data") or r.get("data_source") or "")
-        return text.replace(str(Path(data_dir).resolve()), "DATA") if data_dir else text
+        return text.replace(str(typed_path(data_dir)), "DATA") if data_dir else text
 
     by_notebook: dict[str, list[dict]] = {}
     for row in rows:
@@ -110,6 +110,12 @@ def expected_seconds(profile: str) -> dict[str, float]:
     return {r["notebook"]: r["value"] for r in read_results(recorded) if r["name"] == "wall_seconds"}
 
 
+def typed_path(path: str | os.PathLike) -> Path:
+    """A path from the command line, absolute: a relative one starts where the command was typed
+    (``$COURSE_CWD``), not in the course folder or in ``notebooks/``, where the kernels run."""
+    return (Path(os.environ.get("COURSE_CWD") or os.getcwd()) / Path(path).expanduser()).resolve()
+
+
 def parse_parameters(pairs, cwd: str | None = None) -> dict:
     """``-p NAME VALUE`` pairs as Python values. A value naming an existing file or folder relative
     to where the command was typed (``$COURSE_CWD``, set by course.py) becomes an absolute path,
@@ -160,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     if "PROFILE" in parameters:
         raise SystemExit("Choose the profile with --profile, not -p PROFILE (the sizes are set from it "
                          "inside the parameters cell).")
-    out = Path(args.out or ROOT / "runs" / profile)
+    out = typed_path(args.out) if args.out else ROOT / "runs" / profile
     out.mkdir(parents=True, exist_ok=True)
     results_file = out / "results.jsonl"
     if results_file.exists():
@@ -168,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     env = {"COURSE_PROFILE": profile, "COURSE_RESULTS": str(results_file),
            "COURSE_ONLINE": "1" if profile != "smoke" and is_online() else "0"}
     if args.data_dir:
-        env["COURSE_DATA_DIR"] = str(Path(args.data_dir).resolve())
+        env["COURSE_DATA_DIR"] = str(typed_path(args.data_dir))
     env["COURSE_CHECKPOINT_DIR"] = str(run_checkpoint_dir(out, fresh=args.fresh))
     chosen = list_notebooks(args.notebooks)
     expected = expected_seconds(profile)

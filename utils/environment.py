@@ -99,19 +99,6 @@ def torch_threads(n: int | None):
         torch.set_num_threads(before)
 
 
-def one_thread_if_busy(device) -> int:
-    """On a CPU that other programs already keep busy (load above the core count), use one torch
-    thread: the workers of a small model's many tiny operations otherwise wait on each other (on a
-    shared 2-core machine a small GRU training step ran 20x slower with 2 threads than with 1).
-    Returns the number of threads torch now uses."""
-    import torch
-
-    busy = hasattr(os, "getloadavg") and os.getloadavg()[0] > (os.cpu_count() or 1)
-    if getattr(device, "type", str(device)) == "cpu" and busy:
-        torch.set_num_threads(1)
-    return torch.get_num_threads()
-
-
 def set_seed(seed: int = 0) -> int:
     """Seed Python's ``random``, NumPy and torch (all devices) so a run can be repeated.
 

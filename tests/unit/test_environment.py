@@ -74,16 +74,3 @@ def test_torch_threads_restores_the_count():
     assert torch.get_num_threads() == before
     with torch_threads(None):                      # None: leave the count alone
         assert torch.get_num_threads() == before
-
-
-def test_one_thread_only_when_the_cpu_is_busy(monkeypatch):
-    import torch
-
-    from utils.environment import one_thread_if_busy, torch_threads
-
-    with torch_threads(2):
-        monkeypatch.setattr(os, "getloadavg", lambda: (0.1, 0.1, 0.1), raising=False)
-        assert one_thread_if_busy(torch.device("cpu")) == 2
-        monkeypatch.setattr(os, "getloadavg", lambda: (99.0, 99.0, 99.0), raising=False)
-        assert one_thread_if_busy(torch.device("cuda")) == 2          # a GPU run keeps its threads
-        assert one_thread_if_busy(torch.device("cpu")) == 1

@@ -82,3 +82,17 @@ def test_command_line_values():
     assert parse_parameter("2") == 2 and parse_parameter("3e-4") == 3e-4
     assert parse_parameter("None") is None and parse_parameter("[1, 2]") == [1, 2]
     assert parse_parameter("my.json") == "my.json" and parse_parameter("'quoted'") == "quoted"
+
+
+@pytest.mark.notebook
+def test_the_kernel_is_stopped_after_the_notebook(tmp_path):
+    # a kernel left running keeps its memory (a trained BERT) until the whole run ends
+    nb = {"cells": [cell("import os\nprint(os.getpid())")],
+          "metadata": {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "42_pid.ipynb"
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    execution = run(path, count_asserts=False)
+    pid = int(execution.notebook.cells[0].outputs[0]["text"].strip())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

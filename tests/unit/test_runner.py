@@ -126,6 +126,11 @@ def test_run_with_parameters_from_the_command_line(tmp_path, monkeypatch, capsys
     monkeypatch.setenv("COURSE_CWD", str(tmp_path))
     assert runner.parse_parameters([["EVAL_FILE", "questions.json"], ["NAME", "not-a-file"]]) == \
         {"EVAL_FILE": str(mine.resolve()), "NAME": "not-a-file"}, "a relative path starts where it was typed"
+    # a relative --out starts where the command was typed too, not in notebooks/ where the kernel runs
+    assert runner.main(["42", "--profile", "smoke", "--out", "relative-run", "-p", "EPOCHS", "2"]) == 0
+    rows = {r["name"]: r for r in read_results(tmp_path / "relative-run" / "results.jsonl")}
+    assert rows["epochs"]["value"] == 2 and (tmp_path / "relative-run" / "42_tiny.ipynb").exists()
+    assert runner.typed_path("data") == (tmp_path / "data").resolve()
     with pytest.raises(SystemExit, match="no parameter EPOCS.*EPOCHS, EVAL_FILE"):
         runner.main(["42", "--profile", "smoke", "--out", str(out), "-p", "EPOCS", "3"])
     with pytest.raises(SystemExit, match="--profile"):
