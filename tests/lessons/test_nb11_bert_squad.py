@@ -28,31 +28,12 @@ MUTATIONS = [
 
 
 @pytest.fixture(scope="module")
-def nb():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield load_lesson(NOTEBOOK, profile="smoke")
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    from transformers import AutoTokenizer
-
-    from utils.data.pretrained import minilm_path
-
-    return AutoTokenizer.from_pretrained(minilm_path())
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tokenizer):
+def tiny_model(tiny_bert_config):
     """A small random BERT with a span head, on the MiniLM tokenizer's vocabulary."""
-    from transformers import BertConfig, BertForQuestionAnswering
+    from transformers import BertForQuestionAnswering
 
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=128)
-    return BertForQuestionAnswering(config).eval()
+    return BertForQuestionAnswering(tiny_bert_config).eval()
 
 
 class Pointer(nn.Module):

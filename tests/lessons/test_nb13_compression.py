@@ -12,7 +12,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from utils.checks import Exercises
-from utils.lessons import load_lesson
 
 NOTEBOOK = "13_compression"
 
@@ -28,31 +27,12 @@ MUTATIONS = [
 
 
 @pytest.fixture(scope="module")
-def nb():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield load_lesson(NOTEBOOK, profile="smoke")
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    from transformers import AutoTokenizer
-
-    from utils.data.pretrained import minilm_path
-
-    return AutoTokenizer.from_pretrained(minilm_path())
-
-
-@pytest.fixture(scope="module")
-def tiny_encoder(tokenizer):
+def tiny_encoder(tiny_bert_config):
     """A small random BERT encoder on the MiniLM tokenizer's vocabulary (no pooler, as in 13)."""
-    from transformers import BertConfig, BertModel
+    from transformers import BertModel
 
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=128)
-    return BertModel(config, add_pooling_layer=False).eval()
+    return BertModel(tiny_bert_config, add_pooling_layer=False).eval()
 
 
 TEXTS = ["a good film .", "simplistic , silly and tedious .", "it ponders the reasons we need stories so much .",
