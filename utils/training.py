@@ -292,3 +292,18 @@ def accuracy_of(model, batches, device=None) -> float:
         raise ValueError("accuracy_of got no labelled examples: the evaluation set is empty")
     return correct / total
 
+
+
+def numpy_rng_state_loadable():
+    """A context in which ``torch.load`` (``weights_only=True``, torch >= 2.6) accepts the NumPy
+    random state that ``transformers.Trainer`` saves in each checkpoint: with NumPy 1.x, Trainer
+    versions before 5 load that file without allowing its NumPy types and cannot resume."""
+    import contextlib
+
+    import numpy as np
+
+    if not hasattr(torch.serialization, "safe_globals"):      # torch < 2.5 loads it as it is
+        return contextlib.nullcontext()
+    core = getattr(np, "_core", None) or np.core
+    return torch.serialization.safe_globals(
+        [core.multiarray._reconstruct, np.ndarray, np.dtype, type(np.dtype(np.uint32))])

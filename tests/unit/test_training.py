@@ -130,3 +130,20 @@ def test_max_seconds_stops_early():
     history = train(model, regression_batches() * 50, optimizer=torch.optim.SGD(model.parameters(), lr=0.01),
                     step=mse, epochs=100, max_seconds=0.2, progress=False)
     assert history.steps[-1] < 100 * 400
+
+
+def test_the_trainer_rng_state_loads_with_weights_only(tmp_path):
+    # what transformers.Trainer saves as rng_state.pth, and loads on resume with torch's default
+    import random
+
+    import numpy as np
+    import torch
+
+    from utils.training import numpy_rng_state_loadable
+
+    path = tmp_path / "rng_state.pth"
+    torch.save({"python": random.getstate(), "numpy": np.random.get_state(), "cpu": torch.random.get_rng_state()},
+               path)
+    with numpy_rng_state_loadable():
+        state = torch.load(path, weights_only=True)
+    assert np.array_equal(state["numpy"][1], np.random.get_state()[1])
