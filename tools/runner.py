@@ -116,16 +116,15 @@ def typed_path(path: str | os.PathLike) -> Path:
     return (Path(os.environ.get("COURSE_CWD") or os.getcwd()) / Path(path).expanduser()).resolve()
 
 
-def parse_parameters(pairs, cwd: str | None = None) -> dict:
+def parse_parameters(pairs) -> dict:
     """``-p NAME VALUE`` pairs as Python values. A value naming an existing file or folder relative
     to where the command was typed (``$COURSE_CWD``, set by course.py) becomes an absolute path,
     since the notebook runs in ``notebooks/``."""
-    start = Path(cwd or os.environ.get("COURSE_CWD") or os.getcwd())
     values = {}
     for name, text in pairs or []:
         value = parse_parameter(text)
-        if isinstance(value, str) and not Path(value).is_absolute() and (start / value).exists():
-            value = str((start / value).resolve())
+        if isinstance(value, str) and not Path(value).is_absolute() and typed_path(value).exists():
+            value = str(typed_path(value))
         values[name] = value
     return values
 

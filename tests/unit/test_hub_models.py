@@ -5,6 +5,7 @@ with the real ids (``bert-base-uncased``, ``gpt2``), architectures and tokenizer
 silently. Each check runs in a fresh interpreter: ``huggingface_hub`` reads its cache folder and
 offline switch once, at import."""
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -88,7 +89,7 @@ def run_online_from_cache(cache: Path, script: str) -> dict:
         os.environ["COURSE_ONLINE"] = "1"
         from utils.data.pretrained import ModelUnavailable, load_pretrained
     """)
-    env = {k: v for k, v in __import__("os").environ.items() if k not in ("HF_HUB_OFFLINE", "COURSE_DATA_DIR")}
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "COURSE_DATA_DIR")}
     env.update(HF_HUB_CACHE=str(cache), HF_HOME=str(cache.parent / "hf-home"), PYTHONPATH=str(ROOT))
     result = subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(script)], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=600)
