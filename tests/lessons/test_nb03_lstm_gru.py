@@ -17,6 +17,8 @@ MUTATIONS = [
     ("c = f * c + i * g", "c = c + i * g", "the LSTM's cell update drops the forget gate"),
     ("n = torch.tanh(input_n + r * hidden_n)", "n = torch.tanh(input_n + hidden_n)",
      "the GRU's candidate ignores the reset gate"),
+    ("stack.extend(parent for parent, _ in node.next_functions)", "stack.extend([])",
+     "the autograd-graph walk stops at the output's node"),
 ]
 
 
@@ -158,6 +160,18 @@ def test_parameter_count_formulas(nb, input_size, hidden_size):
     count = {kind: nb.n_parameters(nb.LAYERS[kind](input_size, hidden_size)) for kind in ("rnn", "gru", "lstm")}
     block = nb.block(input_size, hidden_size)
     assert (count["rnn"], count["gru"], count["lstm"]) == (block, 3 * block, 4 * block)
+
+
+# ----------------------------------------------------------------------------- 5. fused or a loop
+def test_autograd_nodes_grow_with_the_steps_of_a_loop_and_not_of_a_fused_kernel(nb):
+    torch.manual_seed(0)
+    short, long = torch.randn(2, 10, 4), torch.randn(2, 40, 4)
+    for layer in (nb.ScratchLSTM(4, 4), nb.ScratchGRU(4, 4), nn.GRU(4, 4, batch_first=True)):
+        assert 40 <= nb.autograd_nodes(layer, long)
+        assert nb.autograd_nodes(layer, short) + 30 <= nb.autograd_nodes(layer, long)
+    if torch.backends.mkldnn.is_available():
+        lstm = nn.LSTM(4, 4, batch_first=True)
+        assert nb.autograd_nodes(lstm, short) == nb.autograd_nodes(lstm, long) < 10
 
 
 # ----------------------------------------------------------------------------- 6-7. the adding problem, gradients
