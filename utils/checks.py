@@ -27,6 +27,9 @@ class CheckFailed(AssertionError):
     pass
 
 
+NO_HINT_YET = "; its hint shows once you have tried"   # a hint shown before any attempt gives the idea away
+
+
 def _report(ok: bool, name: str, hint: str, detail: str = "", raise_on_fail: bool = False) -> bool:
     if ok:
         print(f"PASS  {name}")
@@ -58,7 +61,7 @@ def check_close(answer, expected, name: str = "answer", hint: str = "", atol: fl
                 rtol: float = 1e-4, raise_on_fail: bool = False) -> bool:
     """Pass when ``answer`` equals ``expected`` (numbers, arrays or tensors) within tolerance."""
     if answer is None or answer is Ellipsis:
-        return _report(False, name, hint, "no answer yet (replace the ... )", raise_on_fail)
+        return _report(False, name, "", "no answer yet (replace the ... )" + (NO_HINT_YET if hint else ""), raise_on_fail)
     try:
         a, e = _as_array(answer), _as_array(expected)
     except (TypeError, ValueError):
@@ -73,7 +76,7 @@ def check_close(answer, expected, name: str = "answer", hint: str = "", atol: fl
 def check_equal(answer, expected, name: str = "answer", hint: str = "", raise_on_fail: bool = False) -> bool:
     """Pass when ``answer == expected`` exactly (strings, integers, lists)."""
     if answer is Ellipsis:
-        return _report(False, name, hint, "no answer yet (replace the ... )", raise_on_fail)
+        return _report(False, name, "", "no answer yet (replace the ... )" + (NO_HINT_YET if hint else ""), raise_on_fail)
     ok = answer == expected
     if isinstance(ok, float) and math.isnan(ok):
         ok = False
@@ -89,7 +92,7 @@ def check_function(candidate, reference, cases, name: str | None = None, hint: s
         try:
             got = candidate(*case)
         except NotImplementedError:
-            return _report(False, name, hint, "not written yet", raise_on_fail)
+            return _report(False, name, "", "not written yet" + (NO_HINT_YET if hint else ""), raise_on_fail)
         except Exception as exc:  # the learner's code may fail in any way
             return _report(False, name, hint, f"case {k} raised {type(exc).__name__}: {exc}", raise_on_fail)
         want = reference(*case)

@@ -26,6 +26,19 @@ def test_checks_pass_and_fail(capsys):
     assert not check_function(lambda x: x[:2], torch.relu, cases=[torch.randn(5)])
 
 
+def test_no_hint_before_a_first_attempt(capsys):
+    def unfinished(x):
+        raise NotImplementedError
+
+    assert not check_function(unfinished, torch.relu, cases=[torch.randn(5)], hint="think of the kink")
+    assert not check_close(..., 1.0, hint="think of the kink")
+    assert not check_equal(..., 1, hint="think of the kink")
+    stub_output = capsys.readouterr().out
+    assert "kink" not in stub_output and stub_output.count("hint shows once you have tried") == 3
+    assert not check_function(torch.sigmoid, torch.relu, cases=[torch.randn(5)], hint="think of the kink")
+    assert "hint: think of the kink" in capsys.readouterr().out
+
+
 
 @pytest.fixture
 def solutions_99(monkeypatch):
