@@ -1,19 +1,16 @@
 """Reference solutions for notebook 04 (leaky units and echo state networks)."""
-import math
-
 import numpy as np
 
-EXERCISES = {1: ["half_life_steps"], 2: ["ridge_with_intercept"], 3: ["memory_capacity"]}
+EXERCISES = {1: ["guaranteed_radius"], 2: ["ridge_with_intercept"], 3: ["memory_capacity"]}
 
 
 # ------------------------------------------------------------------ exercise 1
-def half_life(alpha: float) -> int:
-    """Smallest integer t with alpha**t <= 1/2."""
-    t = math.ceil(math.log(0.5) / math.log(alpha))
-    return t if alpha ** t <= 0.5 else t + 1
-
-
-half_life_steps = half_life(0.95)
+def guaranteed_radius(W):
+    """The largest spectral radius to which W can be rescaled (rho * W / rho(W)) with its largest
+    singular value still at most 1: rho(W) / sigma_max(W). Up to there every reservoir step is a
+    contraction, whatever the input (Jaeger 2001)."""
+    spectral_radius = np.abs(np.linalg.eigvals(W)).max()
+    return float(spectral_radius / np.linalg.norm(W, 2))
 
 
 # ------------------------------------------------------------------ exercise 2
@@ -39,6 +36,16 @@ def memory_capacity(states, u, max_delay, beta=1e-6):
 
 
 # ------------------------------------------------------------------ inputs for the self-checks
+def reservoir_matrix_cases(seed=0):
+    """(W,) for exercise 1: uniform random matrices not scaled to spectral radius 1, and a symmetric
+    one (for which sigma_max equals the spectral radius)."""
+    rng = np.random.default_rng(seed)
+    cases = [(rng.uniform(-1, 1, (n, n)) * scale,) for n, scale in ((30, 1.0), (50, 0.2), (10, 3.0))]
+    S = rng.normal(size=(20, 20))
+    cases.append(((S + S.T) / 2,))
+    return cases
+
+
 def ridge_cases(seed=0):
     """(Z, y, beta) with columns of non-zero mean and a target with an offset."""
     rng = np.random.default_rng(seed)

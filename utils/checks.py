@@ -61,7 +61,8 @@ def check_close(answer, expected, name: str = "answer", hint: str = "", atol: fl
                 rtol: float = 1e-4, raise_on_fail: bool = False) -> bool:
     """Pass when ``answer`` equals ``expected`` (numbers, arrays or tensors) within tolerance."""
     if answer is None or answer is Ellipsis:
-        return _report(False, name, "", "no answer yet (replace the ... )" + (NO_HINT_YET if hint else ""), raise_on_fail)
+        return _report(False, name, "", "no answer yet (replace the ... )" + (NO_HINT_YET if hint else ""),
+                       raise_on_fail)
     try:
         a, e = _as_array(answer), _as_array(expected)
     except (TypeError, ValueError):
@@ -76,7 +77,8 @@ def check_close(answer, expected, name: str = "answer", hint: str = "", atol: fl
 def check_equal(answer, expected, name: str = "answer", hint: str = "", raise_on_fail: bool = False) -> bool:
     """Pass when ``answer == expected`` exactly (strings, integers, lists)."""
     if answer is Ellipsis:
-        return _report(False, name, "", "no answer yet (replace the ... )" + (NO_HINT_YET if hint else ""), raise_on_fail)
+        return _report(False, name, "", "no answer yet (replace the ... )" + (NO_HINT_YET if hint else ""),
+                       raise_on_fail)
     ok = answer == expected
     if isinstance(ok, float) and math.isnan(ok):
         ok = False

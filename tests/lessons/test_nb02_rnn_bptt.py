@@ -1,7 +1,8 @@
 """Notebook 02's own code (loaded from the notebook): its RNN forward pass against nn.RNN, its
-hand-written BPTT against autograd, the spectral-radius helper, the vanishing and exploding
-gradients measured with its functions, its clipping against clip_grad_norm_, the clipping task;
-and the exercise self-checks."""
+hand-written BPTT against autograd, the spectral-radius and singular-value helpers, the vanishing
+and exploding gradients measured with its functions (and the singular-value bound they obey), its
+clipping against clip_grad_norm_, the clipping task with its share of clipped steps and its
+smaller-learning-rate baseline; and the exercise self-checks."""
 import math
 
 import pytest
@@ -26,6 +27,13 @@ MUTATIONS = [
      "rescaled by the largest singular value instead of the spectral radius"),
     ("g.mul_(max_norm / total_norm)", "g.mul_(max_norm)",
      "clipping multiplies by v instead of rescaling to length v"),
+    ("return torch.linalg.svdvals(W).max().item()", "return torch.linalg.eigvals(W).abs().max().item()",
+     "the spectral radius reported as the largest singular value"),
+    ('np.mean(np.array(log["norm"]) > CLIP_NORM)', 'np.mean(np.array(log["norm_after"]) > CLIP_NORM)',
+     "the share of clipped steps counted after clipping, where no norm is above v"),
+    ("optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate)",
+     "optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)",
+     "the smaller-learning-rate baseline trained at the large rate"),
 ]
 
 
@@ -117,6 +125,17 @@ def test_with_spectral_radius_sets_the_largest_eigenvalue_modulus(nb):
         assert torch.allclose(scaled / scaled.norm(), W / W.norm(), atol=1e-12), "only rescaled"
 
 
+def test_largest_singular_value_is_the_spectral_norm_not_the_spectral_radius(nb):
+    """A non-normal matrix: both eigenvalues 0.5, yet it stretches some vector by about 2.1."""
+    W = torch.tensor([[0.5, 2.0], [0.0, 0.5]], dtype=DTYPE)
+    sigma = nb.largest_singular_value(W)
+    assert sigma == pytest.approx(torch.linalg.matrix_norm(W, ord=2).item(), rel=1e-12)
+    assert sigma > 4 * torch.linalg.eigvals(W).abs().max().item()
+    x = torch.randn(2, 10_000, dtype=DTYPE, generator=torch.Generator().manual_seed(0))
+    stretch = (W @ x).norm(dim=0) / x.norm(dim=0)
+    assert stretch.max().item() <= sigma * (1 + 1e-12) and stretch.max().item() > 0.999 * sigma, "max ||Wx|| / ||x||"
+
+
 def measured(nb, radius, seed, n_hidden=16, steps=40):
     g = torch.Generator().manual_seed(seed)
     base = nb.init_rnn(1, n_hidden, 1, g)
@@ -131,6 +150,23 @@ def test_the_gradient_vanishes_for_a_small_and_explodes_for_a_large_spectral_rad
     assert small[0] < 1e-8, "40 steps back at radius 0.5: next to nothing is left"
     assert large[0] > 100, "radius 3: far larger at t = 1 than at t = T"
     assert (small[1:] > small[:-1]).all(), "at radius 0.5 it shrinks at every step back"
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_gradient_obeys_the_singular_value_bound_and_vanishes_below_rho_one_even_above_it(nb, seed):
+    """||dL/dh_t|| <= sigma_max^(T-t) ||dL/dh_T|| at every t; at rho = 0.9 sigma_max > 1, yet it vanishes."""
+    g = torch.Generator().manual_seed(seed)
+    base = nb.init_rnn(1, 16, 1, g)
+    x = 0.1 * torch.randn(8, 40, 1, generator=g, dtype=DTYPE)
+    steps_back = torch.arange(39, -1, -1, dtype=DTYPE)
+    for radius in (0.5, 0.9, 3.0):
+        W = nb.with_spectral_radius(base["W_hh"], radius)
+        relative = nb.relative_gradient_norms(x, dict(base, W_hh=W))
+        sigma = nb.largest_singular_value(W)
+        assert (relative <= sigma ** steps_back * (1 + 1e-9)).all(), radius
+        assert sigma > radius, "sigma_max >= rho, here strictly"
+        if radius == 0.9:
+            assert sigma > 1 and relative[0] < 0.01, "the sufficient condition fails, the gradient vanishes anyway"
 
 
 def test_near_the_linear_regime_the_gradient_shrinks_by_about_rho_per_step(nb):
@@ -187,6 +223,25 @@ def test_train_task_with_clipping_keeps_every_step_short():
                for a, b in zip(clipped["norm_after"], clipped["norm"], strict=True)), "cut to v, only when longer"
     assert unclipped["norm_after"] == pytest.approx(unclipped["norm"]), "no clipping: nothing changes"
     assert clipped["loss"][0] == unclipped["loss"][0], "the same model and batch at the first step"
+
+
+def test_clipped_share_counts_the_steps_longer_than_v(nb):
+    v = nb.CLIP_NORM
+    log = {"norm": [0.1 * v, 0.9 * v, v, 1.1 * v, 30 * v], "norm_after": [0.1 * v, 0.9 * v, v, v, v]}
+    assert nb.clipped_share(log) == pytest.approx(2 / 5), "strictly longer than v: cut"
+
+
+def test_train_task_reports_which_steps_clipping_cut_and_uses_its_learning_rate():
+    torch.set_num_threads(1)
+    nb = load_lesson("02_rnn_bptt", profile="smoke", parameters={"TRAIN_STEPS": 12, "TASK_STEPS": 10})
+    clipped = nb.train_task(0, clip=True)
+    was_cut = [after < before * (1 - 1e-6) for before, after in zip(clipped["norm"], clipped["norm_after"], strict=True)]
+    assert nb.clipped_share(clipped) == pytest.approx(sum(was_cut) / len(was_cut)), "the share is the steps cut"
+    frozen, moving = nb.train_task(0, clip=False, learning_rate=0.0), nb.train_task(0, clip=False, learning_rate=0.1)
+    assert frozen["loss"][0] == moving["loss"][0], "the same model and batch at the first step"
+    assert frozen["loss"][1] != moving["loss"][1], "the learning rate is the one asked for"
+    assert frozen["norm"][0] == moving["norm"][0] and frozen["norm"][1] != moving["norm"][1]
+    assert nb.SMALL_LEARNING_RATE < nb.LEARNING_RATE
 
 
 # ------------------------------------------------------------------ the exercises' self-checks

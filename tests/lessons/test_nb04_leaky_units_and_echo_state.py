@@ -20,6 +20,15 @@ MUTATIONS = [
     ("return np.linalg.solve(Z.T @ Z + beta * np.eye(Z.shape[1]), Z.T @ y)",
      "return np.linalg.solve(Z.T @ Z + np.eye(Z.shape[1]), Z.T @ y)",
      "the ridge readout ignores beta"),
+    ("index = torch.as_tensor(times)[:, None] - window + 1 + torch.arange(window)",
+     "index = torch.as_tensor(times)[:, None] - window + torch.arange(window)",
+     "the GRU's scoring windows end one step before the time they predict"),
+    ("optimizer = torch.optim.AdamW(model.parameters(), lr=GRU_LR, weight_decay=weight_decay)",
+     "optimizer = torch.optim.AdamW(model.parameters(), lr=GRU_LR, weight_decay=0.0)",
+     "the GRU sweep's weight decay is ignored"),
+    ('return min(sweep, key=lambda setting: sweep[setting]["val"])',
+     'return min(sweep, key=lambda setting: sweep[setting]["train"])',
+     "the GRU chosen on its training error instead of the validation error"),
 ]
 
 
@@ -230,11 +239,52 @@ def test_window_loss_ignores_the_warmup_steps(nb):
     assert nb.GRURegressor(8)(torch.randn(3, 11, 1)).shape == (3, 11)
 
 
+def test_windowed_predictions_read_the_window_that_ends_at_each_time(nb):
+    torch.manual_seed(0)
+    model = nb.GRURegressor(4)
+    inputs = torch.randn(50, 1)
+    times, window = [9, 20, 49], 5
+    got = nb.windowed_predictions(model, inputs, times, window)
+    with torch.no_grad():
+        want = torch.stack([model(inputs[t - window + 1:t + 1][None])[0, -1] for t in times])
+    assert torch.allclose(got, want, atol=1e-6)
+    changed_now, changed_before = inputs.clone(), inputs.clone()
+    changed_now[20] += 1.0
+    changed_before[20 - window] += 1.0
+    assert not torch.allclose(nb.windowed_predictions(model, changed_now, [20], window), got[1:2]), "reads x_t"
+    assert torch.allclose(nb.windowed_predictions(model, changed_before, [20], window), got[1:2], atol=1e-6), "nothing older"
+
+
+def test_train_gru_is_reproducible_and_uses_its_weight_decay():
+    torch.set_num_threads(1)
+    nb = load_lesson("04_leaky_units_and_echo_state", profile="smoke", parameters={"GRU_STEPS": 3})
+    g = torch.Generator().manual_seed(0)
+    inputs = torch.randn(nb.WASHOUT + nb.TRAIN_LEN, 1, generator=g)
+    targets = torch.randn(nb.WASHOUT + nb.TRAIN_LEN, generator=g)
+    weights = lambda model: torch.cat([w.detach().flatten() for w in model.parameters()])
+    first, history = nb.train_gru(inputs, targets, 8, 0.0)
+    again, _ = nb.train_gru(inputs, targets, 8, 0.0)
+    decayed, _ = nb.train_gru(inputs, targets, 8, 1.0)
+    assert len(history.loss) == 3 and first.gru.hidden_size == 8
+    assert torch.equal(weights(first), weights(again)), "same seed, same batches: the same GRU"
+    assert not torch.equal(weights(first), weights(decayed)), "the weight decay asked for is applied"
+
+
+def test_the_gru_setting_is_chosen_on_the_validation_error(nb):
+    sweep = {(16, 0.0): {"train": 0.1, "val": 0.5}, (32, 0.1): {"train": 0.3, "val": 0.4},
+             (32, 0.0): {"train": 0.2, "val": 0.45}}
+    assert nb.chosen_on_validation(sweep) == (32, 0.1)
+
+
 # ----------------------------------------------------------------------------- exercises
 def test_reference_answers_are_right(nb):
     from solutions import nb04
 
-    assert 0.95 ** nb04.half_life_steps <= 0.5 < 0.95 ** (nb04.half_life_steps - 1)
+    # guaranteed radius: rescaled there, the reservoir's largest singular value is exactly 1
+    _, W = nb.make_reservoir(40, np.random.default_rng(2))
+    radius = nb04.guaranteed_radius(W)
+    assert np.linalg.norm(radius * W, 2) == pytest.approx(1.0)
+    assert 0 < radius < 1, "sigma_max > rho for a random non-symmetric matrix: the guarantee is stricter than rho < 1"
     for Z, y, beta in nb04.ridge_cases(3):
         w, b = nb04.ridge_with_intercept(Z, y, beta)
         reference = Ridge(alpha=beta, fit_intercept=True).fit(Z, y)
@@ -246,10 +296,45 @@ def test_reference_answers_are_right(nb):
     assert 0 < short < long <= 20
 
 
-def test_exercise_1_check_rejects_wrong_half_lives(exercises):
-    assert not exercises.check_equal("half_life_steps", 13)
-    assert not exercises.check_equal("half_life_steps", 20)     # the time constant, not the half-life
-    assert not exercises.check_equal("half_life_steps", ...)
+def test_guaranteed_radius_makes_every_step_of_the_notebooks_reservoir_a_contraction(nb):
+    """At sigma_max(rho W) <= 1 the distance of two starts never grows, at any leak, whatever the input;
+    and the bound is tight: a little above that radius two nearby states along W's top singular
+    direction move apart."""
+    from solutions.nb04 import guaranteed_radius
+
+    rng = np.random.default_rng(4)
+    W_in, W = nb.make_reservoir(60, rng, input_scaling=2.0)
+    u = rng.uniform(-1, 1, 300)
+    x_a, x_b = rng.uniform(-1, 1, 60), rng.uniform(-1, 1, 60)
+    radius = guaranteed_radius(W)
+    for leak in (1.0, 0.3):
+        distance = np.linalg.norm(nb.run_reservoir(u, W_in, W, radius, leak, x_a.copy())
+                                  - nb.run_reservoir(u, W_in, W, radius, leak, x_b.copy()), axis=1)
+        steps = np.concatenate([[np.linalg.norm(x_a - x_b)], distance])
+        assert (steps[1:] <= steps[:-1] * (1 + 1e-9) + 1e-12).all(), f"leak {leak}: the distance never grows"
+    top_direction = np.linalg.svd(W)[2][0]
+    no_drive = np.zeros_like(W_in)
+    for scale, grows in ((1.0, False), (1.05, True)):
+        one_step = nb.run_reservoir(np.zeros(1), no_drive, W, scale * radius, 1.0, 1e-6 * top_direction)
+        assert (np.linalg.norm(one_step[-1]) > 1e-6 * (1 + 1e-3)) == grows, scale
+
+
+def test_exercise_1_check_rejects_the_spectral_radius_rule_and_a_missing_rescale(exercises):
+    cases = exercises.cases("reservoir_matrix_cases", 0)
+    W_symmetric = cases[-1][0]
+    assert exercises.check_function(lambda W: 1.0, cases=[(W_symmetric,)], name="guaranteed_radius", atol=1e-8), \
+        "a symmetric matrix: sigma_max = rho, the guarantee is rho <= 1"
+    spectral_radius = lambda W: np.abs(np.linalg.eigvals(W)).max()
+    wrong = {"rho < 1 is the rule": lambda W: 1.0,
+             "W taken to be at radius 1": lambda W: 1 / np.linalg.norm(W, 2),
+             "one over the spectral radius": lambda W: 1 / spectral_radius(W),
+             "the Frobenius norm": lambda W: spectral_radius(W) / np.linalg.norm(W)}
+    for why, answer in wrong.items():
+        assert not exercises.check_function(answer, cases=cases, name="guaranteed_radius", atol=1e-8), why
+
+    def not_written(W):
+        raise NotImplementedError
+    assert not exercises.check_function(not_written, cases=cases, name="guaranteed_radius")
 
 
 def test_exercise_2_check_rejects_a_penalised_or_missing_bias(exercises):
