@@ -84,3 +84,25 @@ def format_value(value: float) -> str:
     if abs(value) >= 100:
         return f"{value:.1f}"
     return f"{value:.4g}"
+
+
+RECORDED_DIR = Path(__file__).resolve().parent.parent / "results"
+
+
+def recorded(notebook: str, name: str, profile: str) -> dict | None:
+    """Another notebook's recorded figure, for a notebook that compares itself with it: its row
+    (``value``, ``reference``, ``data`` when recorded, and ``recorded_in``) from this run's
+    ``$COURSE_RESULTS`` file when that notebook ran in it, else from the course's recorded run
+    ``results/<profile>.jsonl``; None when neither has it (for example when the notebook was
+    never run under this profile)."""
+    run_file = os.environ.get("COURSE_RESULTS")
+    for path, where in ((Path(run_file) if run_file else None, "this run"),
+                        (RECORDED_DIR / f"{profile}.jsonl", f"the course's recorded {profile} run")):
+        if path is None or not path.is_file():
+            continue
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        rows = [r for r in rows if r.get("notebook") == notebook and r.get("name") == name
+                and r.get("profile") == profile]
+        if rows:
+            return {**rows[-1], "recorded_in": where}
+    return None

@@ -21,6 +21,16 @@ MUTATIONS = [
      "the encoder packs every row at full length, so it runs over the padding"),
     ("targets.reshape(-1), ignore_index=PAD_ID)", "targets.reshape(-1))",
      "the loss averages over padding positions too"),
+    ('metric = BLEU(tokenize="none")', "metric = BLEU()",
+     "BLEU re-tokenises the words with 13a, which cuts every <unk> into the three tokens < unk >"),
+    ("key=lambda i: len(word_tokenize(sources[i])))", "key=lambda i: len(sources[i]))",
+     "the sentences are sorted by characters instead of words"),
+    ("np.array_split(np.array(order, dtype=int), 4)", "np.array_split(np.array(order, dtype=int)[::-1], 4)",
+     "the quarters come longest first, so the 'longest quartile' holds the shortest sentences"),
+    ("[references[i] for i in group]", "[references[i] for i in quartiles[0]]",
+     "each quarter's hypotheses are scored against the first quarter's references"),
+    ("f[1] / length_penalty(len(f[0]) + 1, alpha)", "f[1] / length_penalty(len(f[0]), alpha)",
+     "the length penalty leaves out the <eos> that each finished hypothesis ends with"),
 ]
 
 A, B, C = 3, 4, 5          # three ordinary tokens after the specials <pad> <bos> <eos> <unk>
@@ -206,6 +216,47 @@ def test_greedy_bleu_of_a_perfect_translator_is_100(nb):
     assert data.src_vocab.itos == data.tgt_vocab.itos
     score, translations = nb.greedy_bleu(Copier(len(data.tgt_vocab)), data, max_len=10)
     assert translations == data.references and score == pytest.approx(100.0)
+
+
+def test_corpus_bleu_scores_the_words_as_they_are_and_keeps_unk_one_word(nb):
+    reference = ["ein mann mit einem roten hut spielt gitarre ."]
+    assert nb.corpus_bleu(reference, reference)[0] == pytest.approx(100.0)
+    with_unk, signature = nb.corpus_bleu(["ein mann mit einem <unk> hut spielt gitarre ."], reference)
+    with_word, _ = nb.corpus_bleu(["ein mann mit einem blauen hut spielt gitarre ."], reference)
+    assert with_unk == pytest.approx(with_word), "<unk> is one wrong word, like any other wrong word"
+    assert 0 < with_unk < 100
+    assert "tok:none" in signature and "nrefs:1" in signature, signature
+    # the default 13a tokenizer would split <unk> into three tokens and score another figure
+    from sacrebleu.metrics import BLEU
+    split = BLEU().corpus_score(["ein mann mit einem <unk> hut spielt gitarre ."], [reference]).score
+    assert split != pytest.approx(with_unk)
+
+
+def test_source_length_quartiles_split_by_words_shortest_first_in_equal_groups(nb):
+    # word counts 3, 1, 2, 5, 4, 1, 2, 3 (punctuation is a word); characters would order them otherwise
+    sources = ["a b c", "extraordinarily", "hello there", "a b c d .", "x y z !", "unbelievably",
+               "good morning", "one two three"]
+    assert nb.source_length_quartiles(sources) == [[1, 5], [2, 6], [0, 7], [4, 3]]
+    ten = nb.source_length_quartiles([" ".join("w" * k for k in range(1, n + 1)) for n in range(10, 0, -1)])
+    assert [len(group) for group in ten] == [3, 3, 2, 2], "equal sizes up to one"
+    assert ten[0] == [9, 8, 7] and ten[-1] == [1, 0], "shortest first, every sentence once"
+
+
+def test_bleu_by_quartile_scores_each_group_against_its_own_references(nb):
+    references = ["ein hund rennt schnell .", "eine frau liest ein buch .", "zwei kinder spielen fußball .",
+                  "ein mann fährt ein rotes fahrrad ."]
+    hypotheses = [references[0], "xx yy zz ww vv", references[2], references[3]]
+    scores = nb.bleu_by_quartile(hypotheses, references, [[0, 2], [1], [3]])
+    assert scores[0] == pytest.approx(100.0) and scores[2] == pytest.approx(100.0)
+    assert scores[1] == pytest.approx(0.0)
+
+
+def test_best_hypothesis_divides_by_the_length_penalty_of_tokens_and_eos(nb):
+    short, long = ([A], -1.0), ([A, B, C, A], -1.46)
+    assert nb.best_hypothesis([short, long], 0.0) == short, "raw scores: the more probable one"
+    # alpha = 1: -1.0 / lp(2) = -0.857 beats -1.46 / lp(5) = -0.876 (counting <eos>; without it the long one wins)
+    assert nb.best_hypothesis([short, long], 1.0) == short
+    assert nb.best_hypothesis([short, ([A, B, C, A], -1.4)], 1.0)[0] == [A, B, C, A]
 
 
 def test_beam_width_one_is_greedy_decoding(nb, batch):

@@ -18,6 +18,8 @@ MUTATIONS = [
      "the padding mask is not applied to the attention scores"),
     ("u = u + (p[:, :, None] * c).sum(1)", "u = (p[:, :, None] * c).sum(1)",
      "a memory hop replaces the query by the read instead of adding the read to it"),
+    ("return steps * batch_size / n_examples", "return steps / n_examples",
+     "epochs counted as steps over examples, forgetting that each step takes a batch"),
 ]
 
 
@@ -132,6 +134,21 @@ def test_07s_greedy_decoding_and_beam_search_decode_the_attention_models(nb, nb0
             beam_tokens, beam_score, _ = nb07.beam_search(model, ids, width=1, max_len=dates.max_len)
             assert beam_tokens == tokens and math.isclose(beam_score, score, abs_tol=1e-4)
         nb07.beam_search(model, src[0, :lengths[0]].tolist(), width=3, max_len=dates.max_len)
+
+
+# ----------------------------------------------------------------------------- translation
+def test_epochs_of_counts_passes_over_the_training_pairs(nb):
+    assert nb.epochs_of(500, 64, 26946) == pytest.approx(1.1876, abs=1e-4), "not half an epoch"
+    assert nb.epochs_of(421, 64, 26944) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_bleu_by_length_is_07s_one_definition(nb, nb07):
+    # 08 compares BLEU by source length with 07's functions, loaded from 07, not a copy
+    for function in (nb.corpus_bleu, nb.source_length_quartiles, nb.bleu_by_quartile, nb.greedy_bleu,
+                     nb.Seq2Seq.forward):
+        assert "07_seq2seq" in function.__code__.co_filename, function.__qualname__
+    sources = ["a b c d e", "a", "a b c", "a b"]
+    assert nb.source_length_quartiles(sources) == nb07.source_length_quartiles(sources) == [[1], [3], [2], [0]]
 
 
 # ----------------------------------------------------------------------------- memory

@@ -14,7 +14,22 @@ from utils.lessons import load_lesson
 from utils.text import BOS_ID, PAD_ID, pad_batch
 
 MUTATIONS = [
-    ("scale = d_k ** -0.5", "scale = 1.0", "the scaled dot-product attention without its 1/sqrt(d_k)"),
+    ("scores = q @ k.transpose(-2, -1) / math.sqrt(d_k)", "scores = q @ k.transpose(-2, -1)",
+     "the plain attention without its 1/sqrt(d_k)"),
+    ("weights = torch.softmax(scores, dim=-1)                # each row",
+     "weights = torch.softmax(scores, dim=-2)                # each row",
+     "the plain attention normalises over the queries instead of the keys"),
+    ("scale = d_k ** -0.5", "scale = 1.0", "the fused attention without its 1/sqrt(d_k)"),
+    ("weights = torch.softmax(scores, dim=-1, out=scores)", "weights = scores.exp_()",
+     "the fused attention's in-place softmax forgets to normalise"),
+    ("logits if bias is None else logits + bias", "logits",
+     "the synthesizers ignore the padding and causal masks"),
+    ("self.logits(torch.relu(self.hidden(query)))", "self.logits(self.hidden(query))",
+     "the dense synthesizer's MLP without its ReLU"),
+    ("logits = logits[..., : memory.size(1)].transpose(1, 2)", "logits = logits[..., -memory.size(1):].transpose(1, 2)",
+     "the dense synthesizer reads its logits from the wrong end of the max_len row"),
+    ("synthetic_attention(self.logits[:, :L, :S], v, bias)", "synthetic_attention(self.logits[:, :S, :L], v, bias)",
+     "the random synthesizer's matrix read transposed (keys as rows)"),
     ('device=device).triu_(1)', 'device=device).triu_(2)',
      "the causal mask lets every position see the next one"),
     ("bias.masked_fill_(tokens == pad_id,", "bias.masked_fill_(tokens == -1,", "the padding mask hides nothing"),
@@ -64,6 +79,37 @@ def test_attention_equals_sdpa_with_padding_and_causal_masks(nb):
         assert torch.allclose(weights.sum(-1), torch.ones(3, 2, 6))
         if keep is not None:
             assert (weights.masked_select(~keep.expand_as(weights)) == 0).all(), "masked keys get zero weight"
+
+
+def test_plain_attention_is_the_equation_written_out(nb):
+    torch.manual_seed(4)
+    q, k, v = torch.randn(2, 5, 8), torch.randn(2, 7, 8), torch.randn(2, 7, 8)
+    bias = torch.zeros(5, 7).masked_fill_(torch.rand(5, 7) < 0.3, float("-inf"))
+    bias[:, 0] = 0.0                                       # every query may see key 0
+    out, weights = nb.attention(q, k, v, bias)
+    want = torch.softmax(torch.einsum("bld,bsd->bls", q, k) / math.sqrt(8) + bias, dim=-1)
+    assert torch.allclose(weights, want, atol=1e-6) and torch.allclose(out, torch.einsum("bls,bsd->bld", want, v), atol=1e-5)
+    keys = 5.0 * torch.eye(7, 8)
+    out, weights = nb.attention(keys[3:4], keys, v[0])
+    assert weights[0, 3] > 0.99 and torch.allclose(out[0], v[0, 3], atol=0.05), "a matching query reads out its value"
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_fused_attention_equals_the_plain_one_in_place_and_with_gradients(nb, masked):
+    torch.manual_seed(5)
+    q, k, v = torch.randn(3, 2, 6, 16), torch.randn(3, 2, 9, 16), torch.randn(3, 2, 9, 16)
+    tokens = torch.tensor([[5] * 9, [5] * 4 + [0] * 5, [5] * 7 + [0] * 2])
+    bias = nb.padding_bias(tokens).expand(3, 2, 6, 9).contiguous() if masked else None
+    want_out, want_weights = nb.attention(q, k, v, bias)
+    with torch.no_grad():                                  # the in-place softmax
+        out, weights = nb.fused_attention(q, k, v, bias)
+    assert torch.allclose(out, want_out, atol=1e-5) and torch.allclose(weights, want_weights, atol=1e-6)
+    q1, q2 = q.clone().requires_grad_(), q.clone().requires_grad_()
+    out1, _ = nb.fused_attention(q1, k, v, bias)
+    out2, _ = nb.attention(q2, k, v, bias)
+    assert torch.allclose(out1, out2, atol=1e-5)
+    (g1,), (g2,) = torch.autograd.grad(out1.square().sum(), q1), torch.autograd.grad(out2.square().sum(), q2)
+    assert torch.allclose(g1, g2, atol=1e-4)
 
 
 def test_attention_with_gradients_equals_sdpa_and_has_finite_gradients(nb):
@@ -231,6 +277,42 @@ def test_synthesizers_respect_the_masks_and_the_random_one_ignores_the_input(nb)
             seen.append((random_layer.weights[0], dense_layer.weights[0]))
     assert torch.allclose(seen[0][0], seen[1][0]), "random: the same weights for every input"
     assert not torch.allclose(seen[0][1], seen[1][1]), "dense: weights predicted from the input"
+
+
+def test_dense_synthesizer_is_a_per_token_mlp_with_no_token_token_interaction(nb):
+    torch.manual_seed(6)
+    layer = nb.DenseSynthesizer(32, 4, 10).eval()
+    x = torch.randn(2, 6, 32)
+    bias = nb.causal_bias(6)
+    with torch.no_grad():
+        out = layer(x, x, bias)
+        logits = layer.logits(torch.relu(layer.hidden(x))).view(2, 6, 4, 10)[..., :6].transpose(1, 2)
+    assert out.shape == (2, 6, 32) and layer.weights.shape == (2, 4, 6, 6)
+    assert torch.allclose(layer.weights, torch.softmax(logits + bias, -1), atol=1e-6), "B_i = W2 relu(W1 x_i + b1) + b2"
+    assert torch.allclose(layer.weights.sum(-1), torch.ones(2, 4, 6), atol=1e-6)
+    changed = x.clone()
+    changed[:, 4] += 1.0
+    with torch.no_grad():
+        layer(changed, changed, bias)
+    moved = (layer.weights - torch.softmax(logits + bias, -1)).abs().amax(dim=(0, 1, 3))
+    assert moved[4] > 1e-4 and (moved[torch.arange(6) != 4] == 0).all(), "row i is predicted from x_i alone"
+
+
+def test_random_synthesizer_weights_are_its_matrix_whatever_the_tokens(nb):
+    torch.manual_seed(7)
+    layer = nb.RandomSynthesizer(32, 4, 10).eval()
+    bias = nb.padding_bias(TOKENS[:, :5]) + nb.causal_bias(5)
+    want = torch.softmax(layer.logits.detach()[:, :5, :5] + bias, -1)         # (3, 4, 5, 5)
+    for x in (torch.randn(3, 5, 32), torch.zeros(3, 5, 32), 10 * torch.randn(3, 5, 32)):
+        with torch.no_grad():
+            out = layer(x, x, bias)
+        assert out.shape == (3, 5, 32)
+        assert torch.allclose(layer.weights, want, atol=1e-6), "softmax(R + M), the same for every input"
+    assert torch.allclose(layer.weights.sum(-1), torch.ones(3, 4, 5), atol=1e-6)
+    rows = nb.RandomSynthesizer(32, 4, 10).eval()
+    with torch.no_grad():
+        rows(torch.randn(1, 3, 32), torch.randn(1, 5, 32))
+    assert torch.allclose(rows.weights, torch.softmax(rows.logits.detach()[:, :3, :5], -1)), "R[:L, :S]: queries are rows"
 
 
 # ----------------------------------------------------------------------------- exercises

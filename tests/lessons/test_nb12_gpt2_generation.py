@@ -20,6 +20,10 @@ MUTATIONS = [
     ("penalised = torch.where(logits > 0, logits / penalty, logits * penalty)",
      "penalised = torch.where(logits > 0, logits * penalty, logits / penalty)",
      "the repetition penalty raises the logits of tokens already used"),
+    ("    return ids[:int(ends[0])] if len(ends) else ids", "    return ids[:int(ends[-1])] if len(ends) else ids",
+     "a continuation is cut at its last end-of-text token instead of its first"),
+    ("(not stopped_early or int(theirs[0, -1]) == eos_token_id)", "True",
+     "the token-for-token check accepts generate() stopping early without an end-of-text token"),
 ]
 
 VOCAB = 96
@@ -225,6 +229,23 @@ def test_repeated_fraction(nb):
     assert nb.repeated_fraction(torch.tensor([1, 2, 3, 4, 5])) == 0.0
     assert nb.repeated_fraction(torch.tensor([7] * 6)) == pytest.approx(0.75)
     assert nb.repeated_fraction(torch.tensor([1, 2])) == 0.0
+    # 4-grams: 1 2 3 4 | 2 3 4 1 | 3 4 1 2 | 4 1 2 3 | 1 2 3 4 (again): one of five repeats
+    assert nb.repeated_fraction(torch.tensor([1, 2, 3, 4, 1, 2, 3, 4]), n=4) == pytest.approx(0.2)
+    assert nb.repeated_fraction(torch.tensor([1, 2, 3, 1, 2, 3]), n=4) == 0.0, "3-gram repeats are no 4-gram repeats"
+
+
+def test_until_eos_cuts_at_the_first_end_of_text(nb):
+    assert nb.until_eos(torch.tensor([5, 6, 2, 7, 2]), 2).tolist() == [5, 6]
+    assert nb.until_eos(torch.tensor([5, 6, 7]), 2).tolist() == [5, 6, 7]
+    assert nb.until_eos(torch.tensor([2, 5]), 2).tolist() == []
+
+
+def test_same_until_eos_allows_only_an_early_stop_at_end_of_text(nb):
+    ours = torch.tensor([[1, 2, 3, 4, 5]])
+    assert nb.same_until_eos(ours, ours.clone(), 9)
+    assert nb.same_until_eos(torch.tensor([[1, 2, 9, 4, 5]]), torch.tensor([[1, 2, 9]]), 9), "stopped at its eos"
+    assert not nb.same_until_eos(ours, torch.tensor([[1, 2, 3]]), 9), "stopped early without an eos"
+    assert not nb.same_until_eos(ours, torch.tensor([[1, 2, 3, 4, 6]]), 9), "a different token"
 
 
 # ----------------------------------------------------------------------------- the exercises' references

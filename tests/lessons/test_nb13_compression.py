@@ -23,6 +23,18 @@ MUTATIONS = [
      "the int8 scale uses only half of the integer range"),
     ("pruning_method=prune.L1Unstructured", "pruning_method=prune.RandomUnstructured",
      "pruning drops random weights instead of the smallest"),
+    ("p_teacher = F.softmax(teacher_logits / temperature, dim=-1)", "p_teacher = F.softmax(teacher_logits, dim=-1)",
+     "the teacher's distribution is not softened by T"),
+    ("return distillation_loss(z, t, y, temperature, ALPHA)", "return distillation_loss(z, t, y, 1.0, ALPHA)",
+     "train_student ignores the temperature it is given"),
+    ("(ids, both_logits, with_transfer(teacher_logits[\"transfer\"].argmax(-1)), None)",
+     "(ids, both_logits, with_transfer(teacher_logits[\"transfer\"].argmin(-1)), None)",
+     "the pseudo-label recipe takes the teacher's wrong label"),
+    ("recipes[f\"+ transfer, soft targets T = {T:g}\"] = (\n            ids, both_logits, with_transfer(torch.full((len(pieces[\"transfer\"]),), -1)), T)",
+     "recipes[f\"+ transfer, soft targets T = {T:g}\"] = (\n            ids, both_logits, with_transfer(torch.full((len(pieces[\"transfer\"]),), 0)), T)",
+     "the soft-target recipe gives the transfer sentences a made-up hard label"),
+    ("    return logits[:, 1] - logits[:, 0]", "    return logits[:, 1] + logits[:, 0]",
+     "the margin adds the two logits instead of subtracting them"),
 ]
 
 
@@ -94,6 +106,46 @@ def test_t_squared_keeps_the_soft_gradient_constant(nb):
         norms[T] = z.grad.norm().item()
     assert 0.8 < norms[8] / norms[16] < 1.2 and 0.8 < norms[16] / norms[32] < 1.2
     assert 3.2 < (norms[8] / 64) / (norms[16] / 256) < 4.8      # without the factor: 1/T^2
+
+
+def test_at_high_temperature_the_soft_term_matches_logits(nb):
+    # Hinton et al. 2.1: for large T, T^2 KL -> (1/2n) sum_i (z_s,i - z_t,i)^2 of zero-mean logits
+    g = torch.Generator().manual_seed(4)
+    for n in (2, 5):
+        z_s, z_t = torch.randn(32, n, generator=g) * 2, torch.randn(32, n, generator=g) * 2
+        centred = (z_s - z_s.mean(-1, keepdim=True)) - (z_t - z_t.mean(-1, keepdim=True))
+        logit_matching = (centred ** 2).sum(-1).mean() / (2 * n)
+        got = nb.distillation_loss(z_s, z_t, torch.full((32,), -1), 1000.0, 1.0)
+        assert got.item() == pytest.approx(logit_matching.item(), rel=1e-2)
+        assert nb.distillation_loss(z_s, z_t, torch.full((32,), -1), 1.0, 1.0).item() != pytest.approx(
+            logit_matching.item(), rel=0.1)                                   # at T = 1 it is not
+
+
+def test_a_sure_teacher_at_t1_gives_the_cross_entropy_on_its_labels(nb):
+    g = torch.Generator().manual_seed(5)
+    z_s, labels = torch.randn(20, 3, generator=g), torch.randint(0, 3, (20,), generator=g)
+    sure_teacher = 60.0 * F.one_hot(labels, 3).float()                       # p_teacher one-hot
+    soft_only = nb.distillation_loss(z_s, sure_teacher, torch.full((20,), -1), 1.0, 1.0)
+    assert soft_only.item() == pytest.approx(F.cross_entropy(z_s, labels).item(), abs=1e-4)
+    # alpha = 0: the hard term alone, whatever the teacher says
+    hard_only = nb.distillation_loss(z_s, torch.randn(20, 3, generator=g), labels, 4.0, 0.0)
+    assert hard_only.item() == pytest.approx(F.cross_entropy(z_s, labels).item(), abs=1e-6)
+
+
+def test_t_squared_keeps_the_soft_terms_pull_beside_the_hard_terms(nb):
+    # the gradient of the soft term relative to the hard one stays about constant as T grows
+    g = torch.Generator().manual_seed(6)
+    z_s, z_t = torch.randn(256, 2, generator=g) * 2, torch.randn(256, 2, generator=g) * 2
+    labels = torch.randint(0, 2, (256,), generator=g)
+
+    def grad_norm(T, alpha):
+        z = z_s.clone().requires_grad_(True)
+        nb.distillation_loss(z, z_t, labels, T, alpha).backward()
+        return z.grad.norm().item()
+
+    hard = grad_norm(1.0, 0.0)
+    ratios = [grad_norm(T, 1.0) / hard for T in (4.0, 8.0, 16.0)]
+    assert max(ratios) / min(ratios) < 1.3, ratios
 
 
 # ----------------------------------------------------------------------------- int8
@@ -221,7 +273,7 @@ def test_median_latencies_alternate_the_models(nb):
     assert calls == ["a", "b"] * 4 and set(times) == {"a", "b"}        # one warm-up, then alternating
 
 
-def test_a_distilled_student_learns_the_teachers_labels_of_unlabelled_sentences(nb):
+def _rule_task():
     # A rule the teacher knows: a sentence is positive when it holds more pieces of 100..119 than of 120..139.
     g = torch.Generator().manual_seed(0)
 
@@ -234,17 +286,71 @@ def test_a_distilled_student_learns_the_teachers_labels_of_unlabelled_sentences(
 
     pieces = {"labelled": sentences(24), "transfer": sentences(400), "test": sentences(300)}
     logits = {name: torch.tensor([[0.0, 3.0] if rule(s) else [3.0, 0.0] for s in ids]) for name, ids in pieces.items()}
-    y_labelled = torch.tensor([rule(s) for s in pieces["labelled"]])
+    truth = {name: torch.tensor([rule(s) for s in ids]) for name, ids in pieces.items()}
     used = sorted({i for ids in pieces["labelled"] + pieces["transfer"] for i in ids})
-    student_index = {piece: k + 1 for k, piece in enumerate(used)}
-    test_bags, truth = nb.to_bags(pieces["test"], student_index), torch.tensor([rule(s) for s in pieces["test"]])
+    return pieces, logits, truth, {piece: k + 1 for k, piece in enumerate(used)}
+
+
+def test_student_recipes_differ_only_in_their_targets(nb):
+    pieces, logits, truth, _ = _rule_task()
+    logits["transfer"][:5] = logits["transfer"][:5].flip(-1)               # the teacher is wrong on five
+    wrong_true = 1 - truth["transfer"]                                     # any labels, to see them passed on
+    recipes = nb.student_recipes(pieces, logits, truth["labelled"], wrong_true)
+    n_l, n_t = len(pieces["labelled"]), len(pieces["transfer"])
+    hard = recipes["hard labels only"]
+    assert hard[0] == pieces["labelled"] and torch.equal(hard[2], truth["labelled"]) and hard[3] is None
+    pseudo, soft_t1 = recipes["+ transfer, teacher's hard labels"], recipes["+ transfer, soft targets T = 1"]
+    soft, true = recipes[f"+ transfer, soft targets T = {nb.TEMPERATURE:g}"], recipes["+ transfer, true labels"]
+    assert nb.TEMPERATURE > 1 and soft_t1[3] == 1.0 and soft[3] == nb.TEMPERATURE
+    for ids, t_logits, labels, _ in (pseudo, soft_t1, soft, true):           # same sentences, same order
+        assert ids == pieces["labelled"] + pieces["transfer"] and len(labels) == n_l + n_t
+        torch.testing.assert_close(t_logits, torch.cat([logits["labelled"], logits["transfer"]]))
+        assert torch.equal(labels[:n_l], truth["labelled"])                # the true labels where known
+    assert torch.equal(pseudo[2][n_l:], logits["transfer"].argmax(-1)) and pseudo[3] is None
+    assert (soft[2][n_l:] == -1).all() and (soft_t1[2][n_l:] == -1).all()  # unlabelled: soft term only
+    assert torch.equal(true[2][n_l:], wrong_true) and true[3] is None
+    assert "+ transfer, true labels" not in nb.student_recipes(pieces, logits, truth["labelled"])
+
+
+def test_margin_is_the_log_odds_of_positive(nb):
+    logits = torch.tensor([[0.0, 2.0], [1.5, -0.5], [3.0, 3.0]])
+    torch.testing.assert_close(nb.margin(logits), torch.log_softmax(logits, -1)[:, 1] - torch.log_softmax(logits, -1)[:, 0])
+    assert nb.margin(logits).tolist() == [2.0, -2.0, 0.0]
+
+
+def test_a_distilled_student_learns_the_teachers_labels_of_unlabelled_sentences(nb):
+    pieces, logits, truth, student_index = _rule_task()
+    recipes = nb.student_recipes(pieces, logits, truth["labelled"])
+    test_bags = nb.to_bags(pieces["test"], student_index)
     accuracy = {}
-    for use_teacher, use_transfer in [(False, False), (True, True)]:
-        student, history = nb.train_student(pieces, logits, y_labelled, student_index, use_teacher, use_transfer)
+    for name in ("hard labels only", f"+ transfer, soft targets T = {nb.TEMPERATURE:g}"):
+        ids, t_logits, labels, T = recipes[name]
+        student, history = nb.train_student(ids, t_logits, labels, student_index, T)
         with torch.no_grad():
-            accuracy[use_teacher, use_transfer] = (student(*test_bags).argmax(-1) == truth).float().mean().item()
-    assert accuracy[True, True] > 0.85, accuracy
-    assert accuracy[True, True] > accuracy[False, False] + 0.1, accuracy
+            accuracy[name] = (student(*test_bags).argmax(-1) == truth["test"]).float().mean().item()
+    soft = accuracy[f"+ transfer, soft targets T = {nb.TEMPERATURE:g}"]
+    assert soft > 0.85, accuracy
+    assert soft > accuracy["hard labels only"] + 0.1, accuracy
+
+
+def test_train_student_uses_its_temperature_and_ignores_the_teacher_without_one(nb):
+    pieces, logits, truth, student_index = _rule_task()
+    ids, labels = pieces["labelled"], truth["labelled"]
+    t_logits = torch.randn(len(ids), 2, generator=torch.Generator().manual_seed(1)) * 3
+
+    def weights(student):
+        return torch.cat([p.detach().flatten() for p in student.parameters()])
+
+    at_1, _ = nb.train_student(ids, t_logits, labels, student_index, 1.0)
+    at_8, _ = nb.train_student(ids, t_logits, labels, student_index, 8.0)
+    assert not torch.allclose(weights(at_1), weights(at_8)), "the temperature must reach the loss"
+    again, _ = nb.train_student(ids, t_logits, labels, student_index, 1.0)
+    assert torch.equal(weights(at_1), weights(again)), "same seed, same student"
+    plain, _ = nb.train_student(ids, t_logits, labels, student_index, None)
+    other_teacher, _ = nb.train_student(ids, -t_logits, labels, student_index, None)
+    assert torch.equal(weights(plain), weights(other_teacher)), "no temperature: plain cross-entropy on the labels"
+    other_seed, _ = nb.train_student(ids, t_logits, labels, student_index, None, seed=nb.SEED + 1)
+    assert not torch.equal(weights(plain), weights(other_seed))
 
 
 # ----------------------------------------------------------------------------- exercises

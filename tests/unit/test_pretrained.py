@@ -2,8 +2,16 @@
 import os
 
 import pytest
+import torch
 
-from utils.data.pretrained import ModelUnavailable, load_pretrained, locate_pretrained, minilm_path
+from utils.data.pretrained import (
+    SMOLLM2_GGUF,
+    ModelUnavailable,
+    load_pretrained,
+    locate_pretrained,
+    minilm_path,
+    smollm2_path,
+)
 
 
 @pytest.fixture
@@ -85,3 +93,28 @@ def test_load_pretrained_offline_minilm(offline):
                                                offline=minilm_path())
     assert source.kind == "offline" and not model.training
     assert tokenizer("Hello world")["input_ids"] == [101, 7592, 2088, 102]
+
+
+def test_offline_kwargs_go_to_the_offline_default_only(offline):
+    calls = []
+
+    class Recorder:
+        @classmethod
+        def from_pretrained(cls, where, **kwargs):
+            calls.append((where, kwargs))
+            if where != "the-offline-folder":
+                raise OSError("not here")
+            return torch.nn.Linear(1, 1)
+
+    model, tokenizer, source = load_pretrained("gpt2", model_class=Recorder, offline="the-offline-folder",
+                                               tokenizer=False, offline_kwargs={"gguf_file": "model.gguf"},
+                                               torch_dtype="float32")
+    assert source.kind == "offline" and tokenizer is None and not model.training
+    assert calls == [("the-offline-folder", {"torch_dtype": "float32", "gguf_file": "model.gguf"})]
+    assert "model.gguf" in str(source)
+
+
+def test_smollm2_path_holds_its_gguf_file():
+    folder = smollm2_path()
+    assert os.path.isfile(os.path.join(folder, SMOLLM2_GGUF))
+    assert os.path.getsize(os.path.join(folder, SMOLLM2_GGUF)) > 50e6, "the 135M weights, 4-bit"

@@ -6,7 +6,8 @@ import pytest
 from tools import runner
 from tools.notebooks import list_notebooks
 from tools.runner import read_results, results_markdown, run_checkpoint_dir, update_readme
-from utils.results import Results
+from utils import results as results_module
+from utils.results import Results, recorded
 
 
 def test_results_are_appended_as_json_lines(tmp_path, capsys):
@@ -23,6 +24,25 @@ def test_results_are_appended_as_json_lines(tmp_path, capsys):
         results.record("bad", "high")
     with pytest.raises(ValueError, match="diverged"):
         results.record("loss", float("nan"))
+
+
+def test_recorded_reads_this_run_first_then_the_course_record(tmp_path, monkeypatch):
+    record = tmp_path / "results"
+    record.mkdir()
+    (record / "study.jsonl").write_text(json.dumps({"notebook": "05_char_rnn", "profile": "study",
+                                                    "name": "val_bits_per_char", "value": 2.3}) + "\n")
+    monkeypatch.setattr(results_module, "RECORDED_DIR", record)
+    monkeypatch.delenv("COURSE_RESULTS", raising=False)
+    row = recorded("05_char_rnn", "val_bits_per_char", "study")
+    assert row["value"] == 2.3 and row["recorded_in"] == "the course's recorded study run"
+    assert recorded("05_char_rnn", "val_bits_per_char", "smoke") is None, "another profile's figure is not used"
+    assert recorded("05_char_rnn", "no_such_figure", "study") is None
+    this_run = tmp_path / "run.jsonl"
+    monkeypatch.setenv("COURSE_RESULTS", str(this_run))
+    for value in (2.5, 2.4):
+        Results("05_char_rnn", "study").record("val_bits_per_char", value)
+    row = recorded("05_char_rnn", "val_bits_per_char", "study")
+    assert (row["value"], row["recorded_in"]) == (2.4, "this run"), "the latest of this run"
 
 
 def test_summary_table_and_readme_block(tmp_path):
