@@ -21,21 +21,11 @@ from pathlib import Path
 
 from tools.execute import ParameterError, execute_notebook, parse_parameter
 from tools.notebooks import list_notebooks
-from utils.results import format_value
+from utils.results import format_value, read_results
 
 ROOT = Path(__file__).resolve().parent.parent
 README_BEGIN = "<!-- results:begin -->"
 README_END = "<!-- results:end -->"
-
-
-def read_results(path: str | os.PathLike) -> list[dict]:
-    """Read a results file; for a figure recorded twice, the last value counts."""
-    latest: dict[tuple, dict] = {}
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            row = json.loads(line)
-            latest[(row["notebook"], row["profile"], row["name"])] = row
-    return list(latest.values())
 
 
 def results_markdown(rows: list[dict], machine: str, command: str, data_dir: str | None = None) -> str:

@@ -89,6 +89,16 @@ def format_value(value: float) -> str:
 RECORDED_DIR = Path(__file__).resolve().parent.parent / "results"
 
 
+def read_results(path: str | os.PathLike) -> list[dict]:
+    """Read a results file; for a figure recorded twice, the last value counts."""
+    latest: dict[tuple, dict] = {}
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            latest[(row["notebook"], row["profile"], row["name"])] = row
+    return list(latest.values())
+
+
 def recorded(notebook: str, name: str, profile: str) -> dict | None:
     """Another notebook's recorded figure, for a notebook that compares itself with it: its row
     (``value``, ``reference``, ``data`` when recorded, and ``recorded_in``) from this run's
@@ -100,9 +110,8 @@ def recorded(notebook: str, name: str, profile: str) -> dict | None:
                         (RECORDED_DIR / f"{profile}.jsonl", f"the course's recorded {profile} run")):
         if path is None or not path.is_file():
             continue
-        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        rows = [r for r in rows if r.get("notebook") == notebook and r.get("name") == name
-                and r.get("profile") == profile]
+        wanted = (notebook, name, profile)
+        rows = [r for r in read_results(path) if (r["notebook"], r["name"], r["profile"]) == wanted]
         if rows:
-            return {**rows[-1], "recorded_in": where}
+            return {**rows[0], "recorded_in": where}
     return None
