@@ -22,6 +22,10 @@ MUTATIONS = [
      "the first [SEP] is put into segment B"),
     ("while len(a) + len(b) > budget:", "while len(a) + len(b) > budget + 1:",
      "truncate_pair leaves one token too many, so a pair outgrows MAX_LENGTH"),
+    ("copied = torch.where(shown == mask_token_id, most_frequent_id, shown)", "copied = shown",
+     "the copy baseline copies [MASK] itself instead of falling back on the most frequent token"),
+    ("kept = ~masked & (shown == target)", "kept = ~masked & (shown != target)",
+     "kept and randomised positions are swapped in the accuracy by kind"),
 ]
 
 
@@ -212,16 +216,44 @@ def test_evaluate_pretraining_scores_the_selected_positions(nb, tokenizer, pairs
     model = tiny_bert(nb, tokenizer)
     batches = [nb.collate(pairs[i:i + 8], tokenizer, torch.Generator().manual_seed(i)) for i in (0, 8)]
     with torch.no_grad():
-        figures = nb.evaluate_pretraining(model, batches)
+        figures = nb.evaluate_pretraining(model, batches, tokenizer.mask_token_id)
         logits = [model(**b).prediction_logits for b in batches]
         nsp = [model(**b).seq_relationship_logits for b in batches]
     targets = torch.cat([b["labels"].flatten() for b in batches])
+    shown = torch.cat([b["input_ids"].flatten() for b in batches])
     flat = torch.cat([x.flatten(0, 1) for x in logits])
     selected = targets != -100
+    hit = flat.argmax(-1) == targets
     assert figures["mlm_perplexity"] == pytest.approx(math.exp(F.cross_entropy(flat, targets).item()), rel=1e-4)
-    assert figures["mlm_accuracy"] == pytest.approx((flat[selected].argmax(-1) == targets[selected]).float().mean().item())
+    assert figures["mlm_accuracy"] == pytest.approx(hit[selected].float().mean().item())
+    masked = selected & (shown == tokenizer.mask_token_id)
+    kept = selected & (shown == targets)
+    for kind, where in (("masked", masked), ("kept", kept), ("random", selected & ~masked & ~kept)):
+        assert where.any(), kind
+        assert figures[f"mlm_accuracy_{kind}"] == pytest.approx(hit[where].float().mean().item()), kind
     labels = torch.cat([b["next_sentence_label"] for b in batches])
     assert figures["nsp_accuracy"] == pytest.approx((torch.cat(nsp).argmax(-1) == labels).float().mean().item())
+
+
+def test_corruption_of_reads_the_three_kinds_off_the_input(nb, tokenizer):
+    mask = tokenizer.mask_token_id
+    batch = {"input_ids": torch.tensor([[2, mask, 11, 40, 13, 3]]), "labels": torch.tensor([[-100, 10, 11, 12, -100, -100]])}
+    kinds = nb.corruption_of(batch, mask)
+    assert {k: v.tolist() for k, v in kinds.items()} == {"masked": [True, False, False], "random": [False, False, True],
+                                                       "kept": [False, True, False]}
+
+
+def test_baselines_unigram_and_copy_known_answers(nb, tokenizer):
+    mask, frequent = tokenizer.mask_token_id, 20
+    # selected: [MASK] over 20 (unigram right), [MASK] over 30, kept 20, kept 31, random 40 over 20
+    batch = {"input_ids": torch.tensor([[2, mask, mask, 20, 31, 40, 3]]),
+             "labels": torch.tensor([[-100, 20, 30, 20, 31, 20, -100]])}
+    figures, count = nb.baseline_accuracies([batch], frequent, mask)
+    assert count == {"masked": 2, "random": 1, "kept": 2}
+    assert figures["unigram"] == pytest.approx({"mlm_accuracy": 3 / 5, "mlm_accuracy_masked": 1 / 2,
+                                                "mlm_accuracy_random": 1.0, "mlm_accuracy_kept": 1 / 2})
+    assert figures["copy, else unigram"] == pytest.approx({"mlm_accuracy": 3 / 5, "mlm_accuracy_masked": 1 / 2,
+                                                           "mlm_accuracy_random": 0.0, "mlm_accuracy_kept": 1.0})
 
 
 def test_fill_mask_equals_the_pipeline(nb, bert_tokenizer):
@@ -242,10 +274,13 @@ def test_fill_mask_equals_the_pipeline(nb, bert_tokenizer):
 
 
 def test_cloze_sentences_mask_one_single_token_word(nb, tokenizer, documents):
-    for sentence, answer in nb.cloze_sentences(documents[60:], tokenizer, 5):
+    found = nb.cloze_sentences(documents[60:], tokenizer, 5, max_tokens=40)
+    assert found
+    for sentence, answer in found:
         words = sentence.split()
         assert words.count(tokenizer.mask_token) == 1 and 8 <= len(words) <= 25
         assert tokenizer.tokenize(answer) == [answer]
+        assert len(tokenizer.tokenize(sentence)) + 2 <= 40, "a query must fit the model's positions"
 
 
 # ----------------------------------------------------------------------------- ELMo's scalar mix, probing
@@ -266,10 +301,19 @@ def test_precision_at_k(nb):
 def test_corpus_facts_finds_a_repeated_phrase(nb, bert_tokenizer):
     filler = ["Storms hit the coast overnight.", "Markets rose sharply today.", "Crowds gathered outside."]
     docs = [f"Fires burned across new south wales again. {filler[i % 3]}" for i in range(5)]
-    facts = nb.corpus_facts(docs, bert_tokenizer, min_count=3)
+    facts = nb.corpus_facts(docs, bert_tokenizer, min_count=3, max_tokens=64)
     assert any(answer == "wales" and "new south [MASK]" in query for query, answer in facts), facts
     assert all(query.count("[MASK]") == 1 and bert_tokenizer.tokenize(a) == [a] for query, a in facts)
-    assert not nb.corpus_facts(docs, bert_tokenizer, min_count=6), "a phrase seen 5 times is not a fact at 6"
+    assert not nb.corpus_facts(docs, bert_tokenizer, min_count=6, max_tokens=64), "a phrase seen 5 times is not a fact at 6"
+    short = nb.corpus_facts(docs, bert_tokenizer, min_count=3, max_tokens=8)
+    assert short and all(len(bert_tokenizer.tokenize(q.replace("[MASK]", "x"))) + 2 <= 8 for q, _ in short)
+    assert any("south [MASK]" in query for query, answer in short if answer == "wales"), "cut away from the mask"
+
+
+def test_mask_logits_refuses_a_query_longer_than_the_positions(nb, tokenizer):
+    model = tiny_bert(nb, tokenizer)
+    with pytest.raises(ValueError, match="positions"):
+        nb.mask_logits(model, tokenizer, " ".join(["fire"] * 80) + " [MASK]")
 
 
 class PreviousTokenHead(torch.nn.Module):
