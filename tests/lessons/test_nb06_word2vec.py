@@ -1,8 +1,9 @@
 """Notebook 06 (word2vec): its own code, loaded from the notebook (utils.lessons), on tiny
-corpora: subsampling and the noise distribution, the skip-gram pair generator, the SGNS loss and
-its hand-derived gradients against autograd, the fast trainer against the plain autograd version,
-the row cap, gensim on the same subsampling, the evaluation helpers; and the exercise
-self-checks' power to reject wrong answers."""
+corpora: subsampling and the noise distribution, the skip-gram pair generator, the full softmax,
+the SGNS loss and its hand-derived gradients against autograd, the plain SGD step against autograd
+and against torch.optim, the Huffman tree and hierarchical softmax, the fast trainer against the
+plain autograd version, the row cap, gensim on the same subsampling, the evaluation helpers; and
+the exercise self-checks' power to reject wrong answers."""
 import math
 from collections import Counter
 
@@ -28,6 +29,12 @@ MUTATIONS = [
      "noise words drawn from the unigram distribution, not unigram^(3/4)"),
     ("left = same & (reach[d:] >= d)", "left = same & (reach[:-d] >= d)",
      "left contexts use the window drawn for the wrong position"),
+    ("W_in.index_add_(0, centers, grad_v, alpha=-lr)", "W_in[centers] = W_in[centers] - lr * grad_v",
+     "the plain step assigns rows: of a center word repeated in the batch, only one gradient lands"),
+    ("parent[right], turn[right] = inner, -1.0", "parent[right], turn[right] = inner, 1.0",
+     "both branches of a Huffman node take the same sign: sigma(x) twice, not sigma(x) + sigma(-x)"),
+    ("return (F.logsigmoid(signs * scores) * (signs != 0)).sum(1)", "return F.logsigmoid(signs * scores).sum(1)",
+     "the padding of short paths adds log sigma(0) = -log 2 per padded step"),
 ]
 
 CPU = torch.device("cpu")
@@ -160,6 +167,138 @@ def test_row_scales_multiply_each_rows_gradient(nb):
     torch.testing.assert_close(scaled[0], plain[0] * s_center[:, None])
     torch.testing.assert_close(scaled[1], plain[1] * s_pos[:, None])
     torch.testing.assert_close(scaled[2], plain[2] * s_neg[:, :, None])
+
+
+# ----------------------------------------------------------------------------- the full softmax
+def test_full_softmax_is_minus_log_softmax_of_all_scores(nb):
+    g = torch.Generator().manual_seed(0)
+    B, V, D = 5, 40, 6
+    v = torch.randn(B, D, generator=g, dtype=torch.float64)
+    U = torch.randn(V, D, generator=g, dtype=torch.float64)
+    o = torch.randint(V, (B,), generator=g)
+    expected = -torch.log_softmax(v @ U.T, dim=1)[torch.arange(B), o].sum()
+    torch.testing.assert_close(nb.full_softmax_loss(v, U, o), expected, rtol=1e-12, atol=1e-12)
+    written = -(v * U[o]).sum(1) + torch.logsumexp(v @ U.T, dim=1)         # -u_o.v_c + log sum_w exp(u_w.v_c)
+    torch.testing.assert_close(nb.full_softmax_loss(v, U, o), written.sum(), rtol=1e-12, atol=1e-12)
+    assert math.isclose(nb.full_softmax_loss(v, torch.zeros(V, D, dtype=torch.float64), o).item(), B * math.log(V))
+
+
+# ----------------------------------------------------------------------------- one plain SGD step
+def repeated_batch(V=30, B=64, K=5, seed=0):
+    """A batch in which words repeat (few words, many pairs), as frequent words do in a real batch."""
+    g = torch.Generator().manual_seed(seed)
+    c, o, n = torch.randint(V, (B,), generator=g), torch.randint(V, (B,), generator=g), torch.randint(V, (B, K), generator=g)
+    assert len(c.unique()) < B and len(o.unique()) < B
+    return c, o, n, g
+
+
+def test_sgd_step_by_hand_equals_autograd_with_repeated_words(nb):
+    V, D, lr = 30, 6, 0.1
+    c, o, n, g = repeated_batch(V)
+    W_in = torch.randn(V, D, generator=g, dtype=torch.float64) * 0.3
+    W_out = torch.randn(V, D, generator=g, dtype=torch.float64) * 0.3
+    auto_in, auto_out = W_in.clone().requires_grad_(), W_out.clone().requires_grad_()
+    nb.batch_sgns_loss(auto_in, auto_out, c, o, n).backward()
+    by_hand_in, by_hand_out = W_in.clone(), W_out.clone()
+    nb.sgns_sgd_step(by_hand_in, by_hand_out, c, o, n, lr)
+    torch.testing.assert_close(by_hand_in, W_in - lr * auto_in.grad, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(by_hand_out, W_out - lr * auto_out.grad, rtol=1e-12, atol=1e-12)
+
+
+def test_sgd_step_lowers_the_batch_loss_by_lr_times_the_squared_gradient(nb):
+    V, D = 30, 6
+    c, o, n, g = repeated_batch(V, seed=1)
+    W_in, W_out = torch.randn(V, D, generator=g, dtype=torch.float64), torch.randn(V, D, generator=g, dtype=torch.float64)
+    auto_in, auto_out = W_in.clone().requires_grad_(), W_out.clone().requires_grad_()
+    before = nb.batch_sgns_loss(auto_in, auto_out, c, o, n)
+    before.backward()
+    squared = (auto_in.grad.square().sum() + auto_out.grad.square().sum()).item()
+    for lr in (1e-4, 1e-3):
+        stepped_in, stepped_out = W_in.clone(), W_out.clone()
+        nb.sgns_sgd_step(stepped_in, stepped_out, c, o, n, lr)
+        drop = (before - nb.batch_sgns_loss(stepped_in, stepped_out, c, o, n)).item()
+        assert drop > 0 and math.isclose(drop, lr * squared, rel_tol=0.05), (lr, drop, lr * squared)
+
+
+def test_sgd_step_equals_the_naive_models_torch_optim_step(nb):
+    V, D, lr = 30, 6, 0.05
+    c, o, n, _ = repeated_batch(V, seed=2)
+    torch.manual_seed(0)
+    naive = nb.NaiveSkipGram(V, D)
+    W_in, W_out = naive.center.weight.detach().clone(), naive.context.weight.detach().clone()
+    start = W_in.clone()
+    optimizer = torch.optim.SGD(naive.parameters(), lr=lr * len(c))      # the model's loss is a mean
+    for _ in range(3):                     # U = 0 at the start: the second step is the first to move v
+        optimizer.zero_grad()
+        naive(c, o, n).backward()
+        optimizer.step()
+        nb.sgns_sgd_step(W_in, W_out, c, o, n, lr)
+    assert (W_in - start).abs().max() > 1e-3, "the center vectors moved"
+    torch.testing.assert_close(naive.center.weight.detach(), W_in, rtol=1e-5, atol=1e-7)
+    torch.testing.assert_close(naive.context.weight.detach(), W_out, rtol=1e-5, atol=1e-7)
+
+
+# ----------------------------------------------------------------------------- hierarchical softmax
+def test_huffman_code_lengths_on_a_known_case(nb):
+    # counts 5, 2, 1, 1: join 1 + 1, then 2 + 2, then 4 + 5 -> path lengths 1, 2, 3, 3
+    _, signs = nb.huffman_paths(np.array([5.0, 2.0, 1.0, 1.0]))
+    assert (signs != 0).sum(1).tolist() == [1, 2, 3, 3]
+    _, signs = nb.huffman_paths(np.ones(8))
+    assert (signs != 0).sum(1).tolist() == [3] * 8, "equal counts: a balanced tree"
+
+
+def test_huffman_paths_form_a_prefix_code_within_one_bit_of_the_entropy(nb):
+    counts = zipf_counts(300)
+    nodes, signs = nb.huffman_paths(counts)
+    lengths = (signs != 0).sum(1)
+    codes = [tuple(zip(nodes[w, :lengths[w]].tolist(), signs[w, :lengths[w]].tolist(), strict=True)) for w in range(300)]
+    assert all(code[0][0] == codes[0][0][0] for code in codes), "every path starts at the root"
+    as_set = set(codes)
+    assert len(as_set) == 300 and not any(code[:k] in as_set for code in codes for k in range(1, len(code))), \
+        "no word's path is the beginning of another's"
+    assert nodes.max() == 298 and set(nodes[signs != 0].tolist()) == set(range(299)), "V - 1 inner nodes, all used"
+    z = counts / counts.sum()
+    entropy, mean_length = -(z * np.log2(z)).sum(), (z * lengths.numpy()).sum()
+    assert entropy <= mean_length < entropy + 1
+    more_frequent, longer = counts[:, None] > counts[None, :], lengths[:, None] > lengths[None, :]
+    assert not (torch.from_numpy(more_frequent) & longer).any(), "a more frequent word never has a longer path"
+
+
+def test_huffman_tree_is_as_short_as_gensims(nb):
+    counts = zipf_counts(200, 20_000).astype(np.int64)
+    words = np.repeat(np.arange(200), counts)
+    np.random.default_rng(0).shuffle(words)
+    model = Word2Vec(vector_size=4, min_count=1, hs=1, negative=0)
+    model.build_vocab([[f"w{i}" for i in piece] for piece in np.array_split(words, 100)])
+    gensim_total = sum(model.wv.get_vecattr(w, "count") * len(model.wv.get_vecattr(w, "code")) for w in model.wv.index_to_key)
+    _, signs = nb.huffman_paths(counts.astype(np.float64))
+    assert int((counts * (signs != 0).sum(1).numpy()).sum()) == gensim_total
+
+
+def test_hierarchical_softmax_is_a_distribution_and_a_product_of_sigmoids(nb):
+    V, D = 50, 5
+    g = torch.Generator().manual_seed(0)
+    nodes, signs = nb.huffman_paths(zipf_counts(V))
+    node_vectors = torch.randn(V - 1, D, generator=g, dtype=torch.float64)
+    for center in torch.randn(3, D, generator=g, dtype=torch.float64):
+        words = torch.arange(V)
+        log_p = nb.hs_log_probability(center.expand(V, D), node_vectors[nodes[words]], signs[words])
+        assert abs(log_p.exp().sum().item() - 1) < 1e-12, "the leaves' probabilities sum to one"
+        word = V - 1                                             # the rarest word: the longest path
+        product = 1.0
+        for node, sign in zip(nodes[word].tolist(), signs[word].tolist(), strict=True):
+            if sign != 0:
+                product *= torch.sigmoid(sign * node_vectors[node] @ center).item()
+        assert math.isclose(log_p[word].exp().item(), product, rel_tol=1e-12)
+
+
+# ----------------------------------------------------------------------------- the row cap's count
+def test_pair_gradients_per_row_counts_what_each_row_receives(nb):
+    centers, contexts = torch.tensor([0, 0, 1, 2]), torch.tensor([1, 3, 0, 0])
+    noise = torch.tensor([[3, 3], [1, 2]])                       # 2 groups of 2 pairs, K = 2
+    hits_in, hits_out = nb.pair_gradients_per_row(centers, contexts, noise, 5, 2)
+    assert hits_in.tolist() == [6, 3, 3, 0, 0]                   # (1 + K) per occurrence as a center
+    assert hits_out.tolist() == [2, 1 + 2, 2, 1 + 4, 0]          # 1 per context, group size per noise draw
 
 
 # ----------------------------------------------------------------------------- the fast trainer
