@@ -6,6 +6,7 @@
     python course.py test [pytest arguments]     the test suite (smoke profile)
     python course.py install [--colab]           only install what is missing
     python course.py slides NN | strip           presenter slides | strip outputs before committing
+    python course.py figures                     re-embed the schematics (notebooks/figures/*.svg)
 
 Run it with any Python 3.10 or newer. Outside a virtual environment (a system or Homebrew
 Python, where pip may refuse to install: PEP 668) it creates ``.venv`` in the course folder,
@@ -33,8 +34,9 @@ REQUIREMENTS = ROOT / "requirements.txt"
 VENV = Path(os.environ.get("COURSE_VENV") or ROOT / ".venv")
 MIN_PYTHON = (3, 10)
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
-COMMANDS = ("run", "test", "install", "slides", "strip")
-TOOLING_ONLY = {"slides": ("nbformat", "nbconvert"), "strip": ("nbformat", "nbconvert")}
+COMMANDS = ("run", "test", "install", "slides", "strip", "figures")
+TOOLING_ONLY = {"slides": ("nbformat", "nbconvert"), "strip": ("nbformat", "nbconvert"),
+                "figures": ("nbformat",)}
 
 
 # ----------------------------------------------------------------------------- decisions
@@ -269,6 +271,8 @@ def main(argv: list[str]) -> int:
         return subprocess.call([sys.executable, "-m", "pytest", *(rest or ["tests"])], env=env)
     if command == "slides":
         return subprocess.call([sys.executable, "-m", "tools.slides", *rest])
+    if command == "figures":
+        return subprocess.call([sys.executable, "-m", "tools.figures", *rest])
     return subprocess.call([sys.executable, "-m", "tools.notebooks", *rest])
 
 

@@ -14,7 +14,7 @@ import tokenize
 import pytest
 
 from tools.execute import execute_notebook
-from tools.notebooks import CHECK_TAG, cells_tagged, list_notebooks
+from tools.notebooks import CHECK_TAG, LOOK_INSIDE_TAG, cells_tagged, list_notebooks
 
 NOTEBOOKS = list_notebooks()
 
@@ -32,6 +32,13 @@ def stray_reprs(nb) -> list[str]:
             if STRAY_REPR.search(text):
                 found.append(f"cell {i}: {text.splitlines()[0][:80]}")
     return found
+
+
+IMAGE_TYPES = ("image/png", "image/svg+xml", "image/jpeg")
+
+
+def drew_an_image(cell) -> bool:
+    return any(kind in output.get("data", {}) for output in cell.get("outputs", []) for kind in IMAGE_TYPES)
 
 
 def comments_by_line(source: str) -> dict[int, str]:
@@ -73,6 +80,8 @@ def test_notebook_runs_under_smoke_profile(path, tmp_path, record_property):
     assert {r["notebook"] for r in rows} == {path.stem}, "Results(...) must name the notebook's file"
     assert any(r["name"] == "wall_seconds" for r in rows), "results.finish() must run"
     assert not stray_reprs(nb), f"cells end with a stray repr: {stray_reprs(nb)}"
+    blank = [i for i in cells_tagged(nb, LOOK_INSIDE_TAG) if not drew_an_image(nb.cells[i])]
+    assert not blank, f"cells tagged {LOOK_INSIDE_TAG!r} must draw the trained model (an image output): {blank}"
 
     assert execution.assert_sites, "a notebook proves its claims with asserts"
     unexplained = [f"cell {cell}, line {line}: {text.splitlines()[0]}"

@@ -19,6 +19,7 @@ NOTEBOOK_DIR = ROOT / "notebooks"
 NAME_PATTERN = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
 EXERCISE_TAG = "exercise"
 CHECK_TAG = "exercise-check"
+LOOK_INSIDE_TAG = "look-inside"   # a plot drawn from the model the run just trained
 
 # The setup cell, identical in every notebook (tests/test_repository.py checks it).
 SETUP_CELL = '''# Setup: the same cell in every notebook (explained in 00_getting_started)
