@@ -68,7 +68,9 @@ def explained_skip(source: str, line: int) -> bool:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_under_smoke_profile(path, tmp_path, record_property):
     env = {"COURSE_PROFILE": "smoke", "COURSE_RESULTS": str(tmp_path / "results.jsonl"),
-           "COURSE_ONLINE": "0", "HF_HUB_OFFLINE": "1", "MPLBACKEND": "Agg",
+           "COURSE_ONLINE": "0", "HF_HUB_OFFLINE": "1",
+           # the kernel draws inline, as in Jupyter: with Agg, plt.show() outputs no image to check
+           "MPLBACKEND": "module://matplotlib_inline.backend_inline",
            "COURSE_CHECKPOINT_DIR": str(tmp_path / "checkpoints"), "COURSE_DATA_DIR": ""}
     execution = execute_notebook(path, tmp_path / path.name, env=env, timeout=900, check_exercises=True)
     nb = execution.notebook

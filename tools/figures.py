@@ -46,9 +46,9 @@ def figure_cell_source(relative_path: str, alt: str, caption: str) -> str:
     return f"<!-- figure: {relative_path} -->\n![{alt}]({data_uri(path)})\n\n*{caption.strip()}*"
 
 
-def figure_references(nb) -> list[tuple[int, str, str]]:
-    """(cell index, ``figures/NAME.svg``, embedded URL) for every figure marker in the notebook.
-    A marker that is not followed by an image line is reported with an empty URL."""
+def figure_lines(nb) -> list[tuple[int, int, str, str]]:
+    """(cell index, line of the marker, ``figures/NAME.svg``, embedded URL) for every figure marker
+    in the notebook. A marker that is not followed by an image line is reported with an empty URL."""
     found = []
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "markdown":
@@ -58,8 +58,13 @@ def figure_references(nb) -> list[tuple[int, str, str]]:
             match = MARKER.match(line.strip())
             if match:
                 image = IMAGE.match(lines[number + 1].strip()) if number + 1 < len(lines) else None
-                found.append((index, match.group(1), image.group("url") if image else ""))
+                found.append((index, number, match.group(1), image.group("url") if image else ""))
     return found
+
+
+def figure_references(nb) -> list[tuple[int, str, str]]:
+    """(cell index, ``figures/NAME.svg``, embedded URL) for every figure marker in the notebook."""
+    return [(index, relative_path, url) for index, _, relative_path, url in figure_lines(nb)]
 
 
 def svg_problems(svg_path: Path) -> list[str]:
@@ -103,7 +108,7 @@ def embed_figures(path: Path) -> int:
 
     nb = read(path)
     changed = 0
-    for index, relative_path, url in figure_references(nb):
+    for index, number, relative_path, url in reversed(figure_lines(nb)):   # an insertion shifts later lines
         svg_path = NOTEBOOK_DIR / relative_path
         if not svg_path.is_file():
             raise FileNotFoundError(f"{path.name}, cell {index}: {relative_path} does not exist")
@@ -112,8 +117,6 @@ def embed_figures(path: Path) -> int:
             continue
         cell = nb.cells[index]
         lines = cell.source.splitlines()
-        number = next(n for n, line in enumerate(lines) if MARKER.match(line.strip())
-                      and MARKER.match(line.strip()).group(1) == relative_path)
         image = IMAGE.match(lines[number + 1].strip()) if number + 1 < len(lines) else None
         if image:
             lines[number + 1] = f"![{image.group('alt')}]({fresh})"

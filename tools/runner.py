@@ -212,10 +212,16 @@ def collect(args) -> int:
     from utils.environment import get_profile
 
     profile = get_profile(args.profile)
-    rows = [r for path in args.collect for r in read_results(path) if r["profile"] == profile]
-    if not rows:
+    by_notebook: dict[str, list[dict]] = {}   # a later file replaces all of a notebook's figures
+    for path in args.collect:
+        found: dict[str, list[dict]] = {}
+        for row in read_results(path):
+            if row["profile"] == profile:
+                found.setdefault(row["notebook"], []).append(row)
+        by_notebook.update(found)
+    if not by_notebook:
         raise SystemExit(f"No {profile!r} results in {args.collect}")
-    merged = {(r["notebook"], r["name"]): r for r in rows}
+    merged = {(r["notebook"], r["name"]): r for rows in by_notebook.values() for r in rows}
     out = ROOT / "results" / f"{profile}.jsonl"
     out.parent.mkdir(exist_ok=True)
     out.write_text("".join(json.dumps(r) + "\n" for r in sorted(merged.values(),

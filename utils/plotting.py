@@ -1,4 +1,4 @@
-"""Plots the notebooks share: training curves, image grids, heatmaps, 2-D embeddings."""
+"""Plots the notebooks share: training curves, image grids, heatmaps, 2-D embeddings, attention head views."""
 from __future__ import annotations
 
 import numpy as np
@@ -125,4 +125,103 @@ def scatter_2d(points, labels=None, ax=None, title: str = "", annotate: bool = T
         for (x, y), label in zip(points, labels, strict=True):
             ax.annotate(str(label), (x, y), fontsize=8, xytext=(2, 2), textcoords="offset points")
     ax.set_title(title)
+    return ax
+
+
+def _head_colours(n_heads: int):
+    """One colour per head index, the same whichever heads a figure shows."""
+    plt = _plt()
+    cmap = plt.get_cmap("tab10" if n_heads <= 10 else "tab20")
+    return [cmap(h % cmap.N)[:3] for h in range(n_heads)]
+
+
+def plot_head_view(weights, tokens, key_tokens=None, heads=None, query=None, ax=None, title: str = "",
+                   min_weight: float = 0.01, linewidth: float = 3.0, atol: float = 1e-3,
+                   query_label: str = "query", key_label: str = "key", head_labels=None):
+    """Attention as lines between two columns of tokens (the head view of bertviz, drawn with matplotlib).
+
+    ``weights``: one head's attention ``(L, S)`` or several heads' ``(H, L, S)``; row ``i`` holds the
+    weights query token ``i`` gives the ``S`` key tokens (a softmax: each row sums to 1).
+    ``tokens``: the ``L`` query tokens (left column); ``key_tokens``: the ``S`` key tokens (right
+    column), by default ``tokens`` (self-attention). ``heads``: one head index to show alone, or a
+    list of them to overlay (default: all), one colour per head. ``query``: a query position to
+    highlight: only its lines are drawn and its token is marked. The line from query ``i`` to key
+    ``j`` has opacity ``w`` and width ``linewidth * w`` for its weight ``w``; weights below
+    ``min_weight`` are left out. The shorter column is spread over the height of the longer one.
+    ``head_labels``: a name for each head index (default ``"head 0"``, ``"head 1"``, ...), for the
+    legend. Returns the axes (one ``LineCollection`` per head drawn, labelled with its name).
+    """
+    plt = _plt()
+    from matplotlib.collections import LineCollection
+    from matplotlib.lines import Line2D
+
+    weights = _numpy(weights).astype(float)
+    tokens = [str(t) for t in tokens]
+    key_tokens = tokens if key_tokens is None else [str(t) for t in key_tokens]
+    if weights.ndim == 2:
+        weights = weights[None]
+    if weights.ndim != 3:
+        raise ValueError(f"weights of shape {weights.shape}: pass one head's (L, S) matrix or several heads' "
+                         "(H, L, S), e.g. attentions[layer][0] for the first example of a batch")
+    n_heads, n_queries, n_keys = weights.shape
+    if (n_queries, n_keys) != (len(tokens), len(key_tokens)):
+        raise ValueError(f"weights of shape {weights.shape} do not match {len(tokens)} query tokens and "
+                         f"{len(key_tokens)} key tokens: pass weights of shape (H, {len(tokens)}, "
+                         f"{len(key_tokens)}) or ({len(tokens)}, {len(key_tokens)}), row i for tokens[i], "
+                         "column j for key_tokens[j] (for cross-attention give key_tokens=...)")
+    if not np.isfinite(weights).all() or (weights < 0).any():
+        raise ValueError("weights must be finite and non-negative: pass attention probabilities (after the "
+                         "softmax), not scores")
+    row_sums = weights.sum(-1)
+    if not np.allclose(row_sums, 1.0, atol=atol):
+        h, i = np.unravel_index(np.abs(row_sums - 1).argmax(), row_sums.shape)
+        raise ValueError(f"row {i} of head {h} sums to {row_sums[h, i]:.4f}, not 1 (atol={atol}): pass "
+                         "attention probabilities, each row a softmax over the keys (not scores, not "
+                         "transposed, not averaged over queries)")
+    shown = list(range(n_heads)) if heads is None else [heads] if np.isscalar(heads) else list(heads)
+    if not shown or any(not 0 <= int(h) < n_heads for h in shown):
+        raise ValueError(f"heads={heads!r}: the weights hold {n_heads} head(s), so pass indices "
+                         f"0..{n_heads - 1}")
+    if query is not None and not 0 <= query < n_queries:
+        raise ValueError(f"query={query}: pass a query position 0..{n_queries - 1} (or None for all)")
+    head_labels = ([f"head {h}" for h in range(n_heads)] if head_labels is None
+                   else [str(name) for name in head_labels])
+    if len(head_labels) != n_heads:
+        raise ValueError(f"{len(head_labels)} head_labels for {n_heads} heads: pass one name per head")
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 0.28 * max(n_queries, n_keys) + 1.2))
+    colours = _head_colours(n_heads)
+    height = max(n_queries, n_keys) - 1
+    query_y = -np.linspace(0, height, n_queries) if n_queries > 1 else np.zeros(1)
+    key_y = -np.linspace(0, height, n_keys) if n_keys > 1 else np.zeros(1)
+    rows = range(n_queries) if query is None else [query]
+    for h in shown:
+        h = int(h)
+        segments, rgba, widths = [], [], []
+        for i in rows:
+            for j in range(n_keys):
+                w = weights[h, i, j]
+                if w >= min_weight:
+                    segments.append([(0.0, query_y[i]), (1.0, key_y[j])])
+                    rgba.append((*colours[h], min(w, 1.0)))
+                    widths.append(linewidth * w)
+        ax.add_collection(LineCollection(segments, colors=rgba, linewidths=widths, label=head_labels[h]))
+    for i, token in enumerate(tokens):
+        marked = i == query
+        ax.text(-0.04, query_y[i], token, ha="right", va="center", fontsize=9,
+                fontweight="bold" if marked else "normal",
+                bbox=dict(boxstyle="round,pad=0.15", fc="#ffe680", ec="none") if marked else None)
+    for j, token in enumerate(key_tokens):
+        ax.text(1.04, key_y[j], token, ha="left", va="center", fontsize=9)
+    ax.text(-0.04, 1, query_label, ha="right", va="center", fontsize=8, color="gray")
+    ax.text(1.04, 1, key_label, ha="left", va="center", fontsize=8, color="gray")
+    if len(shown) > 1:
+        handles = [Line2D([], [], color=colours[int(h)], lw=2, label=head_labels[int(h)]) for h in shown]
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(len(shown), 4),
+                  fontsize=7, frameon=False)
+    ax.set_xlim(-0.7, 1.7)
+    ax.set_ylim(-height - 0.5, 1.6)
+    ax.axis("off")
+    ax.set_title(title, fontsize=10)
     return ax

@@ -19,6 +19,14 @@ MUTATIONS = [
      "the GRU's candidate ignores the reset gate"),
     ("stack.extend(parent for parent, _ in node.next_functions)", "stack.extend([])",
      "the autograd-graph walk stops at the output's node"),
+    ("steps.append((i, f, g, o, c, h))", "steps.append((f, i, g, o, c, h))",
+     "the gate trace files the forget gate under 'input' and the input gate under 'forget'"),
+    ("return (steps > first[:, None]) & (steps < second[:, None])",
+     "return (steps >= first[:, None]) & (steps < second[:, None])",
+     "the gap between the marks includes the first mark, where the number is written"),
+    ('"first_number": correlation(cell[rows, second - 1], x[rows, first, 0])',
+     '"first_number": correlation(cell[rows, second], x[rows, first, 0])',
+     "the stored number is read at the second mark, after the second write"),
 ]
 
 
@@ -240,6 +248,95 @@ def test_adding_stream_is_seeded_and_has_its_length(nb):
     assert len(nb.AddingStream(3, 4, 10, seed=7)) == len(first) == 3
     assert all(torch.equal(a[0], b[0]) for a, b in zip(first, second, strict=True))
     assert not torch.equal(first[0][0], first[1][0])
+
+
+# ----------------------------------------------------------------------------- 7. inside the trained LSTM
+def test_lstm_gates_are_nn_lstmcells_blocks_in_the_order_i_f_g_o(nb):
+    torch.manual_seed(8)
+    cell = nn.LSTMCell(3, 5).to(D)
+    x, h, c = random(4, 3, seed=25), random(4, 5, seed=26), random(4, 5, seed=27)
+    W = [p.detach() for p in (cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)]
+    i, f, g, o = nb.lstm_gates(x, h, *W)
+    with torch.no_grad():
+        h_next, c_next = cell(x, (h, c))
+    assert torch.allclose(f * c + i * g, c_next, atol=1e-12)
+    assert torch.allclose(o * torch.tanh(c_next), h_next, atol=1e-12)
+    b_ih = W[2].clone()
+    b_ih[:5], b_ih[5:10], b_ih[15:] = -50.0, 50.0, -50.0       # input shut, forget open, output shut
+    i, f, g, o = nb.lstm_gates(x, h, W[0], W[1], b_ih, W[3])
+    assert torch.allclose(i, torch.zeros_like(i)) and torch.allclose(f, torch.ones_like(f))
+    assert torch.allclose(o, torch.zeros_like(o)) and ((g > -1) & (g < 1)).all()
+
+
+def test_lstm_trace_is_the_library_layer_and_files_each_gate_under_its_name(nb):
+    torch.manual_seed(9)
+    layer = nn.LSTM(3, 5, batch_first=True).to(D)
+    with torch.no_grad():
+        layer.bias_ih_l0[:5], layer.bias_ih_l0[5:10] = -3.0, 3.0   # input gates mostly shut, forget gates mostly open
+    x = random(4, 7, 3, seed=28)
+    with torch.no_grad():
+        trace = nb.lstm_trace(layer, x)
+        outputs, (_, c_n) = layer(x)
+    assert set(trace) == {"input", "forget", "candidate", "output", "cell", "hidden"}
+    assert all(v.shape == (4, 7, 5) for v in trace.values())
+    assert torch.allclose(trace["hidden"], outputs, rtol=1e-10, atol=1e-12)
+    assert torch.allclose(trace["cell"][:, -1], c_n[0], rtol=1e-10, atol=1e-12)
+    assert trace["input"].max() < 0.5 < trace["forget"].min(), "the biases put i below 1/2 and f above"
+    previous = torch.cat([torch.zeros(4, 1, 5, dtype=D), trace["cell"][:, :-1]], dim=1)
+    assert torch.allclose(trace["cell"], trace["forget"] * previous + trace["input"] * trace["candidate"], atol=1e-12)
+    assert torch.allclose(trace["hidden"], trace["output"] * torch.tanh(trace["cell"]), atol=1e-12)
+
+
+def test_marked_steps_and_the_steps_between_them(nb):
+    x = torch.zeros(2, 9, 2)
+    x[0, [2, 6], 1] = 1.0
+    x[1, [0, 8], 1] = 1.0
+    first, second = nb.marked_steps(x)
+    assert first.tolist() == [2, 0] and second.tolist() == [6, 8]
+    between = nb.between_marks(x)
+    assert between[0].nonzero().flatten().tolist() == [3, 4, 5]
+    assert between[1].nonzero().flatten().tolist() == list(range(1, 8))
+    generated, _ = adding_problem(50, 20, seed=4)
+    first, second = nb.marked_steps(generated)
+    assert (generated[torch.arange(50), first, 1] == 1).all() and (generated[torch.arange(50), second, 1] == 1).all()
+    assert (first < second).all()
+
+
+def built_memory(x, y):
+    """A hand-made trace of three units over adding-problem sequences: unit 0 is the perfect memory
+    (keeps everything, writes each marked number only at its mark), unit 1 forgets half at every step,
+    unit 2 keeps 0.9 per step and writes everywhere."""
+    B, T, _ = x.shape
+    marked = x[..., 1]
+    ones = torch.ones(B, T)
+    forget = torch.stack([ones, 0.5 * ones, 0.9 * ones], dim=-1)
+    input_gate = torch.stack([marked, 0.5 * ones, ones], dim=-1)
+    cell_0 = (x[..., 0] * marked).cumsum(dim=1)                 # the sum of the marked numbers so far
+    noise = torch.randn(B, T, 2, generator=torch.Generator().manual_seed(0))
+    return {"forget": forget, "input": input_gate, "cell": torch.cat([cell_0[..., None], noise], dim=-1)}
+
+
+def test_kept_share_is_the_product_of_the_forget_gates_over_the_gap(nb):
+    x, y = adding_problem(101, 20, seed=5)
+    kept = nb.kept_share(built_memory(x, y), x)
+    first, second = nb.marked_steps(x)
+    gap = (second - first - 1).double()
+    assert kept[0] == 1.0
+    assert kept[1].item() == pytest.approx((0.5 ** gap).median().item(), rel=1e-5)
+    assert kept[2].item() == pytest.approx((0.9 ** gap).median().item(), rel=1e-5)
+    assert kept.argmax() == 0
+
+
+def test_writes_and_stores_on_a_perfect_memory_unit(nb):
+    x, y = adding_problem(200, 20, seed=6)
+    trace = built_memory(x, y)
+    perfect = nb.writes_and_stores(trace, x, y, unit=0)
+    assert perfect["input_at_marks"] == 1.0 and perfect["input_elsewhere"] == 0.0
+    assert perfect["first_number"] == pytest.approx(1.0) and perfect["sum"] == pytest.approx(1.0)
+    noise = nb.writes_and_stores(trace, x, y, unit=1)
+    assert noise["input_at_marks"] == noise["input_elsewhere"] == 0.5
+    assert abs(noise["first_number"]) < 0.3 and abs(noise["sum"]) < 0.3
+    assert nb.correlation(torch.tensor([1.0, 2.0, 3.0]), torch.tensor([-2.0, -4.0, -6.0])) == pytest.approx(-1.0)
 
 
 # ----------------------------------------------------------------------------- 8. bidirectional and stacked

@@ -21,6 +21,16 @@ MUTATIONS = [
     ("return token_ids[: batch_size * length].view(batch_size, length)",
      "return token_ids[: batch_size * length].view(length, batch_size).T",
      "streams interleave the text instead of cutting it into consecutive pieces"),
+    ("quoted = before.isspace()", "quoted = not quoted",
+     "every quote mark toggles the quotation, instead of opening after a space and closing otherwise"),
+    ("return torch.stack(cells, dim=1).reshape(-1, cells[0].shape[-1]).cpu().numpy()",
+     "return torch.stack(cells, dim=0).reshape(-1, cells[0].shape[-1]).cpu().numpy()",
+     "the cell states of the parallel streams come back interleaved, not in the text's order"),
+    ("v = (values - values.mean(axis=-1, keepdims=True)) / values.std(axis=-1, keepdims=True).clip(1e-12)",
+     "v = values / values.std(axis=-1, keepdims=True).clip(1e-12)",
+     "the correlation does not centre the fact, so its mean leaks into r"),
+    ('if character == "\\n" or column == width:', "if column == width:",
+     "the coloured text ignores line breaks: rows wrap only at the width"),
 ]
 
 PERIOD = "xaxbxcxdxe"       # after an x, the next letter follows the letter before the x
@@ -201,6 +211,113 @@ def test_real_word_rate(nb):
     known = {"the", "cat", "sat"}
     assert nb.real_word_rate("The cat, the hat.", known) == 0.75
     assert nb.real_word_rate("123 !", known) == 0.0
+
+
+# ----------------------------------------------------------------------------- 11. inside the model
+def test_text_properties_known_answers(nb):
+    facts = nb.text_properties('Ab c.\n"Hi" x "y\nAB:\n')
+    expected = {
+        "position in the line":        [1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 0],
+        "position in the word":        [1, 2, 0, 1, 0, 0, 0, 1, 2, 0, 0, 1, 0, 0, 1, 0, 1, 2, 0, 0],
+        "characters since . ! or ?":   [1, 2, 3, 4, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
+        "inside double quotes":        [0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0],
+        "the line so far in capitals": [1, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1],
+    }
+    assert list(facts) == list(expected)
+    for name, values in expected.items():
+        assert facts[name].tolist() == values, name
+
+
+def test_a_quote_after_a_space_opens_even_when_the_last_one_was_not_closed(nb):
+    # news style: a quotation that runs on into the next paragraph repeats the opening mark only
+    quoted = nb.text_properties('"One. "Two." x')["inside double quotes"]
+    assert quoted.tolist() == [1] * 11 + [0] * 3          # the closing mark itself is outside
+
+
+def test_cell_states_are_the_lstms_cell_in_the_texts_order(nb):
+    torch.manual_seed(0)
+    model = nb.CharLSTM(12, 8, 16)
+    ids = tiny_text_ids()[:123]
+    cells = nb.cell_states(model, ids, n_streams=4)         # 4 streams of 30: the last 3 ids are left out
+    assert cells.shape == (120, 16) and model.training, "the model goes back to training mode"
+    with torch.no_grad():
+        for b in range(4):
+            piece = ids[30 * b:30 * (b + 1)]
+            for t in (0, 11, 29):                           # the library's final c after t + 1 characters
+                _, (_, c) = model.lstm(model.embed(piece[None, :t + 1]))
+                np.testing.assert_allclose(cells[30 * b + t], c[0, 0].numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(nb.cell_states(model, ids[:30], n_streams=1), cells[:30], rtol=1e-5, atol=1e-6)
+
+
+def test_cell_states_of_a_two_layer_model_are_the_top_layers(nb):
+    torch.manual_seed(1)
+    model = nb.CharLSTM(12, 8, 16, layers=2, dropout=0.3)
+    ids = tiny_text_ids()[:20]
+    cells = nb.cell_states(model, ids, n_streams=1)
+    model.eval()
+    with torch.no_grad():
+        _, (_, c) = model.lstm(model.embed(ids[None]))
+    np.testing.assert_allclose(cells[-1], c[1, 0].numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_unit_correlations_are_pearsons_r(nb):
+    rng = np.random.default_rng(0)
+    fact = rng.integers(0, 30, size=500).astype(float) + 5.0          # a mean far from 0
+    activations = np.column_stack([rng.normal(size=(500, 3)), 0.3 * fact - 2, -fact + rng.normal(size=500)])
+    r = nb.unit_correlations(nb.standardised(activations), fact)
+    expected = [np.corrcoef(activations[:, k], fact)[0, 1] for k in range(5)]
+    np.testing.assert_allclose(r, expected, rtol=1e-6, atol=1e-9)
+    assert r[3] == pytest.approx(1.0)
+    two = nb.unit_correlations(nb.standardised(activations), np.stack([fact, -fact]))
+    np.testing.assert_allclose(two, [expected, [-e for e in expected]], rtol=1e-6, atol=1e-9)
+    assert np.abs(nb.unit_correlations(nb.standardised(activations), np.ones(500))).max() == 0.0
+
+
+def test_chance_correlation_is_low_for_a_shifted_copy(nb):
+    rng = np.random.default_rng(1)
+    fact = rng.normal(size=2000)
+    activations = np.column_stack([fact, rng.normal(size=(2000, 4))])   # unit 0 is the fact itself
+    z = nb.standardised(activations)
+    assert nb.unit_correlations(z, fact)[0] == pytest.approx(1.0)
+    shifts = rng.integers(200, 1800, size=40)
+    chance = nb.chance_correlation(z, fact, shifts)
+    assert 0 < chance < 0.15, "shifted, the copy is as unrelated as noise"
+    best = [np.abs(nb.unit_correlations(z, np.roll(fact, s))).max() for s in shifts]
+    assert nb.chance_correlation(z, fact, shifts, quantile=1.0) == pytest.approx(max(best))
+
+
+def test_text_rows_break_at_line_breaks_and_at_the_width(nb):
+    assert nb.text_rows("ab\ncdefg", 3) == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2), (2, 0), (2, 1)]
+    assert nb.passage_length("ab\ncdefg", 3, 2) == 6
+    assert nb.passage_length("ab", 3, 2) == 2
+
+
+def test_value_entropy_and_the_liveliest_passage(nb):
+    assert nb.value_entropy(np.array([1, 1, 2, 2])) == pytest.approx(np.log(2))
+    assert nb.value_entropy(np.array([5, 5, 5])) == 0
+    text = "aaaa\n" * 200
+    values = np.zeros(len(text))
+    values[700:730] = np.arange(30)                  # the only place where the fact varies
+    assert nb.liveliest_passage(text, values, width=10, rows=2) == 700
+    words = "abc " * 300                             # no line breaks: passages start at words
+    values = np.zeros(len(words))
+    values[800:812] = np.arange(12)
+    assert nb.liveliest_passage(words, values, width=6, rows=2) == 800
+
+
+def test_draw_activations_colours_each_character_at_its_place(nb):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    image = nb.draw_activations(ax, "ab\ncde", np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6]), width=4, rows=2)
+    grid = np.ma.masked_invalid(image.get_array()).reshape(2, 4)
+    np.testing.assert_allclose(grid[0, :3], [0.1, 0.2, 0.3])
+    np.testing.assert_allclose(grid[1, :3], [0.4, 0.5, 0.6])
+    assert grid.mask[0, 3] and grid.mask[1, 3], "no character there"
+    assert [t.get_text() for t in ax.texts] == ["a", "b", "↵", "c", "d", "e"]
+    plt.close(fig)
 
 
 # ----------------------------------------------------------------------------- exercise self-checks

@@ -35,6 +35,14 @@ MUTATIONS = [
      "both branches of a Huffman node take the same sign: sigma(x) twice, not sigma(x) + sigma(-x)"),
     ("return (F.logsigmoid(signs * scores) * (signs != 0)).sum(1)", "return F.logsigmoid(signs * scores).sum(1)",
      "the padding of short paths adds log sigma(0) = -log 2 per padded step"),
+    ("cosines[np.arange(len(rows)), rows] = -np.inf", "cosines[np.arange(len(rows)), rows] = np.inf",
+     "a query word counts as its own nearest neighbour"),
+    ("return np.array([len(set(a) & set(b)) / k for a, b in zip(in_full, in_map, strict=True)])",
+     "return np.array([np.mean(a == b) for a, b in zip(in_full, in_map, strict=True)])",
+     "the neighbour lists are compared rank by rank, so a map that keeps a word's neighbours in another order loses them"),
+    ("return distances[neighbours].mean() / np.median(np.delete(distances, query))",
+     "return distances[neighbours].mean() / np.median(distances)",
+     "the query's distance to itself (zero) counts among the distances to the other words"),
 ]
 
 CPU = torch.device("cpu")
@@ -411,6 +419,85 @@ def test_unseen_variant_drops_a_middle_letter_not_in_the_vocabulary(nb):
     assert nb.unseen_variant("example", known={"example"}) == "exaple"
     assert nb.unseen_variant("example", known={"example", "exaple"}) == "examle"
     assert nb.unseen_variant("ab", known=set()) is None
+
+
+# ----------------------------------------------------------------------------- the look inside: 2-D maps
+def circle(n=12):
+    """n unit vectors around a circle: the neighbours of a point are known, the points beside it."""
+    angles = 2 * np.pi * np.arange(n) / n
+    return np.stack([np.cos(angles), np.sin(angles)], axis=1)
+
+
+def test_nearest_neighbours_are_by_cosine_nearest_first_and_leave_the_word_out(nb):
+    unit = circle(12)
+    neighbours = nb.nearest_neighbours(unit, np.array([0, 5]), 4)
+    assert sorted(neighbours[0][:2]) == [1, 11] and sorted(neighbours[0][2:]) == [2, 10]
+    assert sorted(neighbours[1][:2]) == [4, 6] and 5 not in neighbours[1]
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((50, 8))
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    cosines = unit @ unit.T
+    for row, found in zip([3, 17, 42], nb.nearest_neighbours(unit, np.array([3, 17, 42]), 5), strict=True):
+        expected = [i for i in np.argsort(-cosines[row]) if i != row][:5]
+        assert found.tolist() == expected
+
+
+def test_neighbour_retention_is_one_for_a_faithful_map_and_chance_for_a_random_one(nb):
+    rng = np.random.default_rng(0)
+    points = rng.standard_normal((400, 2))
+    k = 10
+    assert nb.neighbour_retention(points, points, k).tolist() == [1.0] * 400
+    assert nb.neighbour_retention(points, 3 * points + 1, k).mean() == 1.0, "scaling keeps every neighbour"
+    shuffled = nb.neighbour_retention(points, rng.permutation(points), k)
+    assert abs(shuffled.mean() - k / 399) < 0.01, "a random map keeps k / (n - 1)"
+    # points on 3 far-apart lines in 3-D, flattened onto the plane that puts the lines on top of each other:
+    # a point keeps about a third of its neighbours (those from its own line)
+    line = np.repeat(np.arange(3), 100)
+    full = np.stack([np.tile(np.linspace(0, 1, 100), 3), np.zeros(300), 100.0 * line], axis=1)
+    full[:, 1] = rng.normal(0, 0.001, 300)
+    kept = nb.neighbour_retention(full, full[:, :2], 6).mean()
+    assert 0.2 < kept < 0.5, kept
+
+
+def test_neighbour_retention_compares_the_neighbour_sets_not_their_order(nb):
+    # four points on a line at 0, 1, 3, 6: point 0's two nearest are 1 and 3; a map that keeps the sets but
+    # swaps their order still keeps them all
+    full = np.array([[0.0], [1.0], [3.0], [6.0]])
+    swapped = np.array([[0.0], [2.0], [1.5], [6.0]])            # point 0's nearest: 2 then 1
+    assert nb.neighbour_retention(full, swapped, 2)[0] == 1.0
+    assert nb.neighbour_retention(full, np.array([[0.0], [5.0], [1.0], [2.0]]), 2)[0] == 0.5   # 3 kept, 1 lost
+
+
+def test_neighbourhood_spread_is_the_neighbours_distance_over_the_median(nb):
+    points = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [4.0, 0.0], [0.0, 6.0], [8.0, 0.0]])
+    # from point 0: neighbours 1 and 2 at distance 1; the others at 1, 1, 4, 6, 8 -> median 4
+    assert math.isclose(nb.neighbourhood_spread(points, 0, [1, 2]), 1 / 4)
+    assert math.isclose(nb.neighbourhood_spread(points, 0, [3, 5]), 6 / 4)
+    assert nb.neighbourhood_spread(points, 3, [1, 5]) < 1 < nb.neighbourhood_spread(points, 3, [4])
+
+
+def test_zoom_window_frames_the_group_with_a_margin(nb):
+    points = np.array([[0.0, 0.0], [2.0, 1.0], [10.0, 10.0]])
+    assert nb.zoom_window(points, [0, 1], margin=0.5) == (-1.0, 3.0, -1.0, 2.0)
+    x0, x1, y0, y1 = nb.zoom_window(points, [2])                # one point: still a window around it
+    assert x0 < 10 < x1 and y0 < 10 < y1
+
+
+def test_draw_neighbourhoods_colours_each_group_and_labels_its_words(nb):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    points = np.random.default_rng(0).standard_normal((20, 2))
+    labels = [f"w{i}" for i in range(20)]
+    _, ax = plt.subplots()
+    nb.draw_neighbourhoods(ax, points, [[0, 1, 2], [5, 6]], labels, "map")
+    assert [t.get_text() for t in ax.texts] == ["w0", "w1", "w2", "w5", "w6"]
+    assert ax.texts[0].get_fontweight() == "bold" and ax.texts[1].get_fontweight() == "normal"
+    _, ax = plt.subplots()
+    nb.draw_neighbourhoods(ax, points, [[0, 1, 2], [5, 6]], labels, "map", label_neighbours=False)
+    assert [t.get_text() for t in ax.texts] == ["w0", "w5"], "only the queries"
+    plt.close("all")
 
 
 # ----------------------------------------------------------------------------- exercise self-checks

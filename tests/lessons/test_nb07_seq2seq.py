@@ -31,6 +31,11 @@ MUTATIONS = [
      "each quarter's hypotheses are scored against the first quarter's references"),
     ("f[1] / length_penalty(len(f[0]) + 1, alpha)", "f[1] / length_penalty(len(f[0]), alpha)",
      "the length penalty leaves out the <eos> that each finished hypothesis ends with"),
+    ('tree.append(BeamNode(step, parent_nodes[parent], token, score, "finished"',
+     'tree.append(BeamNode(step, parent, token, score, "finished"',
+     "the tree records the beam's row as the parent instead of that beam's node"),
+    ("if i not in in_beam]", "]",
+     "the candidates 'pruned at the cut' include the ones the beam kept"),
 ]
 
 A, B, C = 3, 4, 5          # three ordinary tokens after the specials <pad> <bos> <eos> <unk>
@@ -314,6 +319,128 @@ def test_beam_search_is_at_least_as_probable_as_greedy_and_reports_true_scores(n
             "the reported score is the output's log-probability under the model"
     assert sum(beam) >= sum(greedy) - 1e-6
     assert sum(b > g + 1e-6 for b, g in zip(beam, greedy, strict=True)) > 0, "on a peaked random model beam search finds better"
+
+
+# ----------------------------------------------------------------------------- the look inside: the beam tree
+def peaked_models(nb, dates):
+    for seed in (3, 4):
+        model = small_model(nb, dates, seed=seed)
+        with torch.no_grad():
+            model.out.weight.mul_(4.0)
+            model.out.bias[EOS_ID] += 2.0
+        yield model
+
+
+def greedy_missing_model():
+    # the model of test_beam_search_finds_the_more_probable_output_that_greedy_misses
+    return FixedModel({(): {A: 0.6, B: 0.4}, (A,): {A: 0.3, B: 0.3, C: 0.4}, (A, C): {EOS_ID: 1.0},
+                       (B,): {EOS_ID: 0.9, C: 0.1}}, default={C: 1.0})
+
+
+def test_recording_the_tree_leaves_the_search_unchanged(nb, batch):
+    dates, src, lengths, _ = batch
+    for model in [greedy_missing_model(), *peaked_models(nb, dates)]:
+        for i in range(4):
+            ids = src[i, :lengths[i]].tolist()
+            for width in (1, 3, 5):
+                tree = []
+                assert nb.beam_search(model, ids, width, 12, tree=tree) == nb.beam_search(model, ids, width, 12)
+                assert tree, "something was recorded"
+
+
+def test_the_tree_of_a_known_search(nb):
+    # width 2. Step 0: a (0.6) and b (0.4) live. Step 1: b <eos> (0.36) finishes, a c (0.24) stays live,
+    # a a and a b (0.18 each) are the best below the cut. Step 2: a c <eos> (0.24) finishes: two finished, stop
+    close = lambda a, b: math.isclose(a, b, abs_tol=1e-6)      # float32 log-probabilities
+    tree = []
+    tokens, score, finished = nb.beam_search(greedy_missing_model(), [A], width=2, max_len=10, tree=tree)
+    by_step = [[n for n in tree if n.step == t] for t in range(3)]
+    assert len(tree) == 3 * 4 and all(len(nodes) == 4 for nodes in by_step)
+    assert all(n.parent == -1 for n in by_step[0]), "the first tokens extend the start"
+    step0 = {(n.token, n.status) for n in by_step[0] if n.status != "pruned"}
+    assert step0 == {(A, "live"), (B, "live")}
+    node_of = {tree[i].token: i for i in range(2)}
+    kept = {(n.parent, n.token): (n.status, n.score) for n in by_step[1]}
+    assert kept[(node_of[B], EOS_ID)][0] == "finished" and close(kept[(node_of[B], EOS_ID)][1], math.log(0.36))
+    assert kept[(node_of[A], C)][0] == "live" and close(kept[(node_of[A], C)][1], math.log(0.24))
+    assert {key for key, (status, _) in kept.items() if status == "pruned"} == {(node_of[A], A), (node_of[A], B)}
+    assert all(close(s, math.log(0.18)) for status, s in kept.values() if status == "pruned")
+    hypotheses = nb.tree_hypotheses(tree)
+    assert sorted((t, round(s, 6)) for t, s, _ in hypotheses) == sorted((t, round(s, 6)) for t, s in finished)
+    best_tokens, best_score, best_node = nb.best_hypothesis(hypotheses, 0.0)
+    assert (best_tokens, best_score) == (tokens, score) == ([B], pytest.approx(math.log(0.36)))
+    assert [tree[i].token for i in nb.tree_path(tree, best_node)] == [B, EOS_ID]
+
+
+def test_the_tree_keeps_at_most_width_live_nodes_each_extending_a_live_node(nb, batch):
+    dates, src, lengths, _ = batch
+    for model in peaked_models(nb, dates):
+        for i in range(6):
+            width = 4
+            tree = []
+            tokens, score, _ = nb.beam_search(model, src[i, :lengths[i]].tolist(), width, 12, tree=tree)
+            for step in range(max(n.step for n in tree) + 1):
+                nodes = [n for n in tree if n.step == step]
+                beam = [n for n in nodes if n.status != "pruned"]
+                pruned = [n for n in nodes if n.status == "pruned"]
+                assert len(beam) == width, "the beam takes `width` candidates each step"
+                assert sum(n.status == "live" for n in nodes) <= width
+                assert len(pruned) == width, "the best `width` candidates below the cut"
+                assert not {(n.parent, n.token) for n in pruned} & {(n.parent, n.token) for n in beam}, \
+                    "a pruned candidate is not one the beam kept"
+                assert max(n.score for n in pruned) <= min(n.score for n in beam) + 1e-6
+                assert all(n.status == ("finished" if n.token == EOS_ID else "live") for n in beam)
+                for n in nodes:
+                    if step == 0:
+                        assert n.parent == -1
+                    else:
+                        parent = tree[n.parent]
+                        assert parent.status == "live" and parent.step == step - 1
+                        assert n.score <= parent.score + 1e-6, "scores only fall along a path"
+            best_tokens, best_score, best_node = nb.best_hypothesis(nb.tree_hypotheses(tree), 0.0)
+            assert best_tokens == tokens and best_score == score
+            assert [tree[j].token for j in nb.tree_path(tree, best_node)][:len(tokens)] == tokens
+
+
+def test_tree_scores_are_the_prefixes_log_probabilities(nb, batch):
+    dates, src, lengths, _ = batch
+    model = next(peaked_models(nb, dates))
+    tree = []
+    ids = src[0, :lengths[0]].tolist()
+    nb.beam_search(model, ids, 3, 12, tree=tree)
+    for node_index in range(0, len(tree), 5):
+        path = [tree[j].token for j in nb.tree_path(tree, node_index)]
+        y = torch.tensor([[BOS_ID] + path])
+        with torch.no_grad():
+            log_p = model(src[:1, :lengths[0]], lengths[:1], y[:, :-1]).log_softmax(-1)[0]
+        assert math.isclose(tree[node_index].score, log_p.gather(1, y[0, 1:, None]).sum().item(), abs_tol=1e-4)
+
+
+def test_tree_hypotheses_at_the_length_limit_are_the_live_prefixes(nb):
+    model = FixedModel({}, default={C: 0.7, A: 0.3})             # never <eos>
+    tree = []
+    tokens, score, finished = nb.beam_search(model, [A], width=2, max_len=3, tree=tree)
+    hypotheses = nb.tree_hypotheses(tree)
+    assert all(tree[node].step == 2 and tree[node].status == "live" for _, _, node in hypotheses)
+    assert sorted((t, round(s, 6)) for t, s, _ in hypotheses) == sorted((t, round(s, 6)) for t, s in finished)
+    assert nb.best_hypothesis(hypotheses, 0.0)[:2] == (tokens, score) and tokens == [C, C, C]
+
+
+def test_draw_beam_tree_highlights_the_chosen_path_and_draws_every_node(nb):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tree = []
+    tokens, _, _ = nb.beam_search(greedy_missing_model(), [A], width=2, max_len=10, tree=tree)
+    chosen = nb.best_hypothesis(nb.tree_hypotheses(tree), 0.0)[2]
+    _, ax = plt.subplots()
+    highlighted = nb.draw_beam_tree(ax, tree, chosen, str)
+    assert highlighted == nb.tree_path(tree, chosen) and [tree[i].token for i in highlighted] == tokens + [EOS_ID]
+    assert len(ax.texts) == len(tree) + 1, "every node and the start"
+    red = [line for line in ax.lines if line.get_color() == "C3" and line.get_linewidth() == 2.5]
+    assert len(red) == len(highlighted), "one red edge into each node of the chosen path"
+    plt.close("all")
 
 
 # ----------------------------------------------------------------------------- exercises

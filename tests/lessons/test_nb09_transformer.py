@@ -1,7 +1,8 @@
 """Notebook 09 (the Transformer): its attention, masks, multi-head attention, layers, positional
 encoding, schedule, label smoothing and synthesizers, loaded from the notebook (utils.lessons) and
 checked against PyTorch's versions on the same weights; its model decoded by notebook 07's decoders;
-and the discrimination of its exercise self-checks."""
+the measure beside its head view (the year digits' cross-attention on the source's year, against a
+uniform head); and the discrimination of its exercise self-checks."""
 import math
 
 import pytest
@@ -33,6 +34,12 @@ MUTATIONS = [
     ('device=device).triu_(1)', 'device=device).triu_(2)',
      "the causal mask lets every position see the next one"),
     ("bias.masked_fill_(tokens == pad_id,", "bias.masked_fill_(tokens == -1,", "the padding mask hides nothing"),
+    ("cross_attention_maps(model, src, tgt_in)[:, :, :, 0:4]", "cross_attention_maps(model, src, tgt_in)[:, :, :, 1:5]",
+     "the year's digits read one position late (the position that reads <bos> writes the first digit)"),
+    ("uniform = (4 / (src != 0).sum(1).float()).mean().item()", "uniform = 4 / src.size(1)",
+     "the uniform head spreads its weight over the padding too"),
+    ("return list(range(at, at + 4))", "return list(range(at + 1, at + 5))",
+     "the year's characters taken one place to the right"),
 ]
 
 
@@ -313,6 +320,63 @@ def test_random_synthesizer_weights_are_its_matrix_whatever_the_tokens(nb):
     with torch.no_grad():
         rows(torch.randn(1, 3, 32), torch.randn(1, 5, 32))
     assert torch.allclose(rows.weights, torch.softmax(rows.logits.detach()[:, :3, :5], -1)), "R[:L, :S]: queries are rows"
+
+
+# ----------------------------------------------------------------------------- looking inside: the head view's measure
+def test_year_positions_are_the_four_digits_of_the_year_in_the_source(nb):
+    assert nb.year_positions("Sunday, February 24th, 2008", "2008-02-24") == [23, 24, 25, 26]
+    assert nb.year_positions("2044, april 29", "2044-04-29") == [0, 1, 2, 3]
+    assert nb.year_positions("10/13/02", "2002-10-13") is None, "a two-digit year is not the year in four digits"
+    assert nb.year_positions("2012 2012", "2012-01-01") is None, "a year written twice has no single place"
+
+
+def test_cross_attention_maps_are_every_decoder_layers_teacher_forced_weights(nb):
+    model = probe(nb, seed=4)
+    src = pad_batch([[5, 6, 7, 8, 9], [5, 6, 7]])
+    tgt_in = torch.cat([torch.full((2, 1), BOS_ID), torch.randint(4, 20, (2, 3))], 1)
+    maps = nb.cross_attention_maps(model, src, tgt_in)
+    assert maps.shape == (2, 2, 4, 4, 5), "(layers, batch, heads, T, S)"
+    assert torch.allclose(maps.sum(-1), torch.ones(2, 2, 4, 4), atol=1e-5)
+    assert (maps[:, 1, :, :, 3:] == 0).all(), "no weight on the source's padding"
+    assert all(torch.equal(maps[i], layer.cross_attn.weights) for i, layer in enumerate(model.decoder))
+    with torch.no_grad():
+        model(src[:1], tgt_in[:1])
+    assert torch.allclose(maps[:, :1], torch.stack([layer.cross_attn.weights for layer in model.decoder]), atol=1e-6)
+
+
+class YearReader(nn.Module):
+    """One decoder layer, two cross-attention heads: head 0 spreads evenly over the real source
+    characters; head 1 sends ISO position t < 4 to the t-th character of the source's year."""
+
+    def __init__(self, year_starts):
+        super().__init__()
+        self.unused = nn.Parameter(torch.zeros(1))
+        self.year_starts = year_starts
+        self.decoder = [nn.Module()]
+        self.decoder[0].cross_attn = nn.Module()
+
+    def forward(self, src, tgt_in):
+        real = (src != PAD_ID).float()
+        even = (real / real.sum(1, keepdim=True))[:, None, :].expand(len(src), tgt_in.size(1), src.size(1))
+        weights = torch.stack([even, even.clone()], 1)
+        for row, start in enumerate(self.year_starts):
+            weights[row, 1, :4] = 0.0
+            weights[row, 1, torch.arange(4), start + torch.arange(4)] = 1.0
+        self.decoder[0].cross_attn.weights = weights
+
+
+def test_year_attention_mass_finds_the_head_that_reads_the_year_against_a_uniform_head(nb):
+    dates = nb.date_data(200, 80, seed=0)
+    pairs = dates.test
+    with_year = [(s, t) for s, t in pairs if s.count(t[:4]) == 1]
+    assert 10 < len(with_year) < len(pairs), "the sample holds dates with and without a four-digit year"
+    assert len({len(s) for s, _ in with_year}) > 3, "sources of several lengths, so padding matters"
+    mass, uniform, n = nb.year_attention_mass(YearReader([s.index(t[:4]) for s, t in with_year]), dates, pairs)
+    even = sum(4 / len(s) for s, _ in with_year) / len(with_year)
+    assert n == len(with_year) and mass.shape == (1, 2)
+    assert uniform == pytest.approx(even, rel=1e-5), "4 / the source's own length, padding left out"
+    assert mass[0, 0].item() == pytest.approx(even, rel=1e-5), "a head spreading evenly scores the uniform share"
+    assert mass[0, 1].item() == pytest.approx(1.0, abs=1e-6), "the year digits read the year: all their weight"
 
 
 # ----------------------------------------------------------------------------- exercises

@@ -2,7 +2,8 @@
 hand-written WordPiece against the tokenizers library, the [CLS] A [SEP] B [SEP] layout, the
 next-sentence pairs, the 15% / 80-10-10 masking measured on many draws, the loss computed only at
 the selected positions against BertForPreTraining's, fill-mask against the pipeline, the scalar
-mix, the probing helpers; and the exercise self-checks reject wrong answers."""
+mix, the probing helpers, the head-pattern scores and a uniform head's; and the exercise
+self-checks reject wrong answers."""
 import math
 import random
 
@@ -26,6 +27,13 @@ MUTATIONS = [
      "the copy baseline copies [MASK] itself instead of falling back on the most frequent token"),
     ("kept = ~masked & (shown == target)", "kept = ~masked & (shown != target)",
      "kept and randomised positions are swapped in the accuracy by kind"),
+    ("each_key = 1 / len(ids)", "each_key = 1 / (len(ids) - 2)",
+     "the uniform head of the head view spreads its weight over the real tokens only, not [CLS] and [SEP]"),
+    ("scores[\"previous token\"].append(att[:, :, rows, rows - 1].mean(-1))",
+     "scores[\"previous token\"].append(att[:, :, rows, rows].mean(-1))",
+     "the previous-token score reads each token's weight on itself"),
+    ("region_mask = torch.full_like(ids[:, :1], int(regions_visible))", "region_mask = torch.full_like(ids[:, :1], 1)",
+     "the attention mask never hides the image regions"),
 ]
 
 
@@ -342,11 +350,55 @@ def test_head_pattern_scores_of_a_previous_token_head(nb, bert_tokenizer):
     assert scores["[CLS]"].item() == pytest.approx(sum(1 / n for n in real_tokens) / 2), "only the first token's"
 
 
+class UniformHead(torch.nn.Module):
+    """One layer, one head, every token spreading its weight evenly over all T tokens."""
+
+    def __init__(self):
+        super().__init__()
+        self.unused = torch.nn.Parameter(torch.zeros(1))
+
+    def forward(self, input_ids, output_attentions=False, **_):
+        from types import SimpleNamespace
+
+        T = input_ids.shape[1]
+        return SimpleNamespace(attentions=(torch.full((1, 1, T, T), 1 / T),))
+
+
+def test_uniform_pattern_scores_are_what_a_uniform_head_scores(nb, bert_tokenizer):
+    sentences = ["the fire crossed the highway", "a b c", "Hundreds of residents left their homes near Goulburn."]
+    uniform = nb.uniform_pattern_scores(bert_tokenizer, sentences)
+    measured = nb.head_pattern_scores(UniformHead(), bert_tokenizer, sentences)
+    assert set(uniform) == set(measured)
+    for name, score in measured.items():
+        assert uniform[name] == pytest.approx(score.item(), rel=1e-5), name
+    assert nb.uniform_pattern_scores(bert_tokenizer, ["a b c"])["previous token"] == pytest.approx(1 / 5)
+
+
 # ----------------------------------------------------------------------------- exercise self-checks
 @pytest.fixture(scope="module")
 def exercises():
     return Exercises("10_bert_pretraining")
 
+
+
+def test_image_and_caption_mixes_regions_in_and_the_mask_hides_them(nb, bert_tokenizer):
+    from transformers import BertConfig, BertModel
+
+    torch.manual_seed(0)
+    encoder = BertModel(BertConfig(vocab_size=bert_tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+                                   num_attention_heads=4, intermediate_size=64),
+                        add_pooling_layer=False).eval()
+    caption = bert_tokenizer("A dog catches a ball.", return_tensors="pt")
+    words = caption["input_ids"].shape[1]
+    regions_a, regions_b = torch.randn(1, 3, 32), torch.randn(1, 3, 32)
+    with torch.no_grad():
+        joint_a = nb.image_and_caption(encoder, caption, regions_a)
+        joint_b = nb.image_and_caption(encoder, caption, regions_b)
+        hidden = nb.image_and_caption(encoder, caption, regions_a, regions_visible=False)
+        alone = encoder(**caption).last_hidden_state
+    assert joint_a.shape == (1, words + 3, 32)
+    assert not torch.allclose(joint_a[:, :words], joint_b[:, :words], atol=1e-4)
+    assert torch.allclose(hidden[:, :words], alone, atol=1e-5)
 
 def test_the_solutions_agree_with_the_notebooks_tokenizers(tokenizer, bert_tokenizer):
     from solutions import nb10

@@ -109,6 +109,19 @@ def test_collect_merges_runs(tmp_path, monkeypatch):
     assert "on M." in (tmp_path / "results" / "study.md").read_text()
 
 
+def test_collect_takes_all_of_a_notebooks_figures_from_its_latest_run(tmp_path, monkeypatch):
+    old, new = tmp_path / "old.jsonl", tmp_path / "new.jsonl"
+    Results("05_char_rnn", "study", path=old).record("renamed_since", 1.0)
+    Results("05_char_rnn", "study", path=old).record("val_bits_per_char", 2.4)
+    Results("02_rnn_bptt", "study", path=old).record("x", 1.0)
+    Results("05_char_rnn", "study", path=new).record("val_bits_per_char", 2.2)
+    monkeypatch.setattr(runner, "ROOT", tmp_path)
+    assert runner.main(["--collect", str(old), str(new), "--profile", "study", "--machine", "M"]) == 0
+    merged = [json.loads(line) for line in (tmp_path / "results" / "study.jsonl").read_text().splitlines()]
+    assert {(r["notebook"], r["name"], r["value"]) for r in merged} == {
+        ("05_char_rnn", "val_bits_per_char", 2.2), ("02_rnn_bptt", "x", 1.0)}
+
+
 def tiny_notebook(folder):
     cells = [
         {"cell_type": "markdown", "metadata": {}, "source": "# 42 · tiny"},
