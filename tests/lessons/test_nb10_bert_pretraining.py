@@ -324,50 +324,41 @@ def test_mask_logits_refuses_a_query_longer_than_the_positions(nb, tokenizer):
         nb.mask_logits(model, tokenizer, " ".join(["fire"] * 80) + " [MASK]")
 
 
-class PreviousTokenHead(torch.nn.Module):
-    """One layer, one head, every token attending to the token before it ([CLS] to itself)."""
+class FixedHead(torch.nn.Module):
+    """One layer, one head whose (T, T) attention matrix is pattern(T), whatever the tokens."""
 
-    def __init__(self):
+    def __init__(self, pattern):
         super().__init__()
+        self.pattern = pattern
         self.unused = torch.nn.Parameter(torch.zeros(1))
 
     def forward(self, input_ids, output_attentions=False, **_):
         from types import SimpleNamespace
 
-        T = input_ids.shape[1]
-        attention = torch.zeros(1, 1, T, T)
-        attention[0, 0, 0, 0] = 1.0
-        attention[0, 0, torch.arange(1, T), torch.arange(T - 1)] = 1.0
-        return SimpleNamespace(attentions=(attention,))
+        return SimpleNamespace(attentions=(self.pattern(input_ids.shape[1])[None, None],))
+
+
+def previous_token_pattern(T):
+    # every token attends to the token before it, [CLS] to itself
+    attention = torch.zeros(T, T)
+    attention[0, 0] = 1.0
+    attention[torch.arange(1, T), torch.arange(T - 1)] = 1.0
+    return attention
 
 
 def test_head_pattern_scores_of_a_previous_token_head(nb, bert_tokenizer):
     sentences = ["the fire crossed the highway", "a b c d e f g h"]
-    scores = nb.head_pattern_scores(PreviousTokenHead(), bert_tokenizer, sentences)
+    scores = nb.head_pattern_scores(FixedHead(previous_token_pattern), bert_tokenizer, sentences)
     real_tokens = [len(bert_tokenizer.tokenize(s)) for s in sentences]
     assert scores["previous token"].item() == pytest.approx(1.0)
     assert scores["next token"].item() == pytest.approx(0.0) and scores["[SEP]"].item() == pytest.approx(0.0)
     assert scores["[CLS]"].item() == pytest.approx(sum(1 / n for n in real_tokens) / 2), "only the first token's"
 
 
-class UniformHead(torch.nn.Module):
-    """One layer, one head, every token spreading its weight evenly over all T tokens."""
-
-    def __init__(self):
-        super().__init__()
-        self.unused = torch.nn.Parameter(torch.zeros(1))
-
-    def forward(self, input_ids, output_attentions=False, **_):
-        from types import SimpleNamespace
-
-        T = input_ids.shape[1]
-        return SimpleNamespace(attentions=(torch.full((1, 1, T, T), 1 / T),))
-
-
 def test_uniform_pattern_scores_are_what_a_uniform_head_scores(nb, bert_tokenizer):
     sentences = ["the fire crossed the highway", "a b c", "Hundreds of residents left their homes near Goulburn."]
     uniform = nb.uniform_pattern_scores(bert_tokenizer, sentences)
-    measured = nb.head_pattern_scores(UniformHead(), bert_tokenizer, sentences)
+    measured = nb.head_pattern_scores(FixedHead(lambda T: torch.full((T, T), 1 / T)), bert_tokenizer, sentences)
     assert set(uniform) == set(measured)
     for name, score in measured.items():
         assert uniform[name] == pytest.approx(score.item(), rel=1e-5), name
