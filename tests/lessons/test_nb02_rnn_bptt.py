@@ -1,10 +1,14 @@
-"""Notebook 02's own code (loaded from the notebook): its RNN forward pass against nn.RNN, its
-hand-written BPTT against autograd, the spectral-radius and singular-value helpers, the vanishing
+"""Notebook 02's own code (loaded from the notebook): its RNN forward pass against nn.RNN; the
+output-recurrent RNN, its teacher-forced pass against the loop over time, the independence of its
+teacher-forced steps, free running as teacher forcing on its own outputs, the tasks and the trainer;
+its hand-written BPTT against autograd, the spectral-radius and singular-value helpers, the vanishing
 and exploding gradients measured with its functions (and the singular-value bound they obey), its
 clipping against clip_grad_norm_, the clipping task with its share of clipped steps and its
-smaller-learning-rate baseline; and the exercise self-checks."""
+smaller-learning-rate baseline; the one-unit latch whose loss has a cliff, the bisection to its
+wall, the gradient there and the step along it; and the exercise self-checks."""
 import math
 
+import numpy as np
 import pytest
 import torch
 import torch.nn as nn
@@ -34,6 +38,25 @@ MUTATIONS = [
     ("optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate)",
      "optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)",
      "the smaller-learning-rate baseline trained at the large rate"),
+    ("d[:, :-1]], dim=1)", "d[:, 1:]], dim=1)",
+     "teacher forcing feeds the next target d_{t+1} instead of the previous one"),
+    ('d_prev[:, t - 1] @ p["W_yh"].T', 'd_prev[:, t - 2] @ p["W_yh"].T',
+     "the loop over time feeds the target from two steps back"),
+    ('h = torch.tanh(x @ p["W_xh"].T + d_prev @ p["W_yh"].T + p["b_h"])', 'h = torch.tanh(x @ p["W_xh"].T + p["b_h"])',
+     "the one-pass teacher-forced network forgets the output feedback"),
+    ('h = torch.tanh(x[:, t - 1] @ p["W_xh"].T + y @ p["W_yh"].T + p["b_h"])',
+     'h = torch.tanh(x[:, t - 1] @ p["W_xh"].T + y_0 @ p["W_yh"].T + p["b_h"])',
+     "free running feeds y_0 at every step instead of its own previous output"),
+    ("F.pad(x, (0, 0, DELAY, 0))", "F.pad(x, (0, 0, DELAY - 1, 0))",
+     "the echo task echoes one step late instead of DELAY steps"),
+    ("return 0.5 * (rnn_forward(x, p)[1][:, -1, 0] - LATCH_TARGET) ** 2",
+     "return 0.5 * (rnn_forward(x, p)[1][:, 0, 0] - LATCH_TARGET) ** 2",
+     "the latch's loss read at the first step instead of the last"),
+    ("if losses_along_bias(p, [middle]).item() > level:", "if losses_along_bias(p, [middle]).item() < level:",
+     "the bisection for the wall moves the wrong end"),
+    ("return {name: w - distance * grads[name] / norm for name, w in p.items()}",
+     "return {name: w + distance * grads[name] / norm for name, w in p.items()}",
+     "the step along the gradient goes uphill"),
 ]
 
 
@@ -101,7 +124,7 @@ def test_hand_written_bptt_equals_autograd(nb, seed, steps, n_hidden):
 
 
 def test_bptt_with_the_loss_at_the_last_step_only(nb):
-    """Section 3's loss L = sum_b y_T: only the path back through h_{t+1} carries gradient to h_t < T."""
+    """Section 4's loss L = sum_b y_T: only the path back through h_{t+1} carries gradient to h_t < T."""
     p, g = random_rnn(nb, n_out=1)
     x = torch.randn(3, 9, 3, generator=g, dtype=DTYPE)
     weights = {name: w.clone().requires_grad_() for name, w in p.items()}
@@ -293,3 +316,163 @@ def test_exercise_3_reference_is_the_notebooks_full_gradient_when_untruncated(nb
     def not_written(x, p, k):
         raise NotImplementedError
     assert not exercises.check_function(not_written, cases=cases, name="truncated_grad_W_hh")
+
+
+# ------------------------------------------------- section 2: output recurrence and teacher forcing
+def random_output_rnn(nb, n_in=2, n_hidden=5, n_out=3, seed=0, batch=4, steps=7):
+    g = torch.Generator().manual_seed(seed)
+    p = nb.init_output_rnn(n_in, n_hidden, n_out, g)
+    p["b_h"] = 0.1 * torch.randn(n_hidden, generator=g, dtype=DTYPE)
+    p["b_y"] = 0.1 * torch.randn(n_out, generator=g, dtype=DTYPE)
+    x = torch.randn(batch, steps, n_in, generator=g, dtype=DTYPE)
+    d = torch.randn(batch, steps, n_out, generator=g, dtype=DTYPE)
+    y_0 = torch.randn(n_out, generator=g, dtype=DTYPE)
+    return p, x, d, y_0
+
+
+def test_shifted_targets_feed_y_0_then_the_previous_target(nb):
+    _, _, d, y_0 = random_output_rnn(nb)
+    d_prev = nb.shifted_targets(d, y_0)
+    assert d_prev.shape == d.shape
+    assert torch.equal(d_prev[:, 0], y_0.expand(d.shape[0], -1)), "at t = 1: y_0"
+    assert torch.equal(d_prev[:, 1:], d[:, :-1]), "at t: d_{t-1}, never d_t"
+
+
+def test_teacher_forced_outputs_follow_the_equations(nb):
+    p, x, d, y_0 = random_output_rnn(nb)
+    d_prev = nb.shifted_targets(d, y_0)
+    y = nb.teacher_forced_outputs(x, d_prev, p)
+    t = 3   # y_4 from x_4 and d_3
+    h = torch.tanh(p["W_xh"] @ x[1, t] + p["W_yh"] @ d[1, t - 1] + p["b_h"])
+    assert torch.allclose(y[1, t], p["W_hy"] @ h + p["b_y"], atol=1e-12)
+
+
+@pytest.mark.parametrize("seed, steps", [(0, 7), (1, 1), (2, 12)])
+def test_the_teacher_forced_pass_equals_the_loop_over_time_loss_and_gradient(nb, seed, steps):
+    p, x, d, y_0 = random_output_rnn(nb, seed=seed, steps=steps)
+    d_prev = nb.shifted_targets(d, y_0)
+    losses, grads = [], []
+    for outputs in (nb.teacher_forced_outputs, nb.teacher_forced_outputs_loop):
+        weights = {name: w.clone().requires_grad_() for name, w in p.items()}
+        loss = nb.squared_error(outputs(x, d_prev, weights), d).mean()
+        losses.append(loss)
+        grads.append(torch.autograd.grad(loss, list(weights.values())))
+    assert torch.allclose(losses[0], losses[1], rtol=1e-12, atol=0)
+    for a, b in zip(*grads, strict=True):
+        assert torch.allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_teacher_forced_steps_are_independent_given_the_data(nb):
+    """dy_t / dx_s and dy_t / d(d_prev)_s vanish for s != t: no step depends on another."""
+    p, x, d, y_0 = random_output_rnn(nb, batch=1, steps=5)
+    d_prev = nb.shifted_targets(d, y_0)
+    jac_x, jac_d = torch.autograd.functional.jacobian(lambda a, b: nb.teacher_forced_outputs(a, b, p), (x, d_prev))
+    for jac in (jac_x, jac_d):
+        per_step = jac[0].abs().sum(dim=(1, 2, 4))      # (T out, T in)
+        assert (per_step.diagonal() > 0).all()
+        assert torch.equal(per_step - torch.diag(per_step.diagonal()), torch.zeros_like(per_step))
+
+
+def test_free_running_is_teacher_forcing_on_its_own_outputs(nb):
+    p, x, _, y_0 = random_output_rnn(nb, steps=9)
+    y_free = nb.free_running_outputs(x, y_0, p)
+    assert y_free.shape == (4, 9, 3)
+    assert torch.allclose(nb.teacher_forced_outputs(x, nb.shifted_targets(y_free, y_0), p), y_free, atol=1e-12)
+    changed = x.clone()
+    changed[:, 0] += 1.0
+    assert (nb.free_running_outputs(changed, y_0, p)[:, -1] - y_free[:, -1]).abs().max() > 1e-9, "x_1 reaches y_T"
+
+
+def test_the_output_rnn_cannot_see_the_input_the_echo_asks_for(nb):
+    """Teacher forced on the echo task, y_t has zero derivative with respect to x_{t-2}."""
+    g = torch.Generator().manual_seed(0)
+    x, d = nb.echo_batch(3, g)
+    assert x.shape == d.shape == (3, nb.TF_STEPS, 1)
+    assert torch.equal(d[:, nb.DELAY:], x[:, :-nb.DELAY]) and torch.equal(d[:, :nb.DELAY], torch.zeros(3, nb.DELAY, 1))
+    p = nb.init_output_rnn(1, 6, 1, g)
+    d_prev = nb.shifted_targets(d, nb.ECHO_START)
+    jac = torch.autograd.functional.jacobian(lambda a: nb.teacher_forced_outputs(a, d_prev, p), x)[0, :, 0, 0, :, 0]
+    t = nb.DELAY + 3
+    assert jac[t, t - nb.DELAY] == 0 and jac[t, t] != 0
+
+
+def test_rotation_batch_turns_the_point_by_the_angle_the_input_sets(nb):
+    x, d = nb.rotation_batch(5, torch.Generator().manual_seed(1))
+    assert x.shape == (5, nb.TF_STEPS, 1) and d.shape == (5, nb.TF_STEPS, 2)
+    assert x.min() >= -1 and x.max() <= 1
+    assert torch.allclose(d.norm(dim=-1), torch.ones(5, nb.TF_STEPS, dtype=DTYPE)), "on the unit circle"
+    previous = nb.shifted_targets(d, nb.ROTATION_START)
+    turned = torch.atan2(previous[..., 0] * d[..., 1] - previous[..., 1] * d[..., 0], (previous * d).sum(-1))
+    assert torch.allclose(turned, nb.ROTATION_SPEED * (1 + x[..., 0] / 2), atol=1e-12), "d_t = R(angle(x_t)) d_{t-1}"
+
+
+def test_fit_trains_on_fresh_batches_and_lowers_the_loss(nb):
+    torch.set_num_threads(1)
+    p0 = nb.init_output_rnn(1, 8, 2, torch.Generator().manual_seed(0))
+    outputs = lambda x, d, p: nb.teacher_forced_outputs(x, nb.shifted_targets(d, nb.ROTATION_START), p)
+    p, losses = nb.fit(outputs, p0, nb.rotation_batch, 60, seed=0)
+    assert len(losses) == 60 and np.mean(losses[-10:]) < 0.5 * np.mean(losses[:5])
+    assert set(p) == set(p0) and not any(w.requires_grad for w in p.values())
+    assert not torch.equal(p["W_yh"], p0["W_yh"]), "the feedback weight is trained"
+    again = nb.fit(outputs, p0, nb.rotation_batch, 3, seed=0)[1]
+    assert again == losses[:3], "the seed fixes the batches"
+
+
+def test_median_seconds_times_every_function_each_repeat():
+    nb = load_lesson("02_rnn_bptt", profile="smoke")
+    calls = []
+    seconds = nb.median_seconds({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, 3)
+    assert calls == ["a", "b"] * 3, "interleaved"
+    assert set(seconds) == {"a", "b"} and all(s >= 0 for s in seconds.values())
+
+
+# ------------------------------------------------------------------ section 5: the cliff
+def test_losses_along_bias_are_one_row_per_bias(nb):
+    biases = [-0.9, -0.3, 0.2]
+    batched = nb.losses_along_bias(nb.LATCH_WEIGHTS, biases)
+    one_by_one = [nb.latch_loss(dict(nb.LATCH_WEIGHTS, b_h=torch.tensor([b], dtype=DTYPE))).item() for b in biases]
+    assert batched.shape == (3,) and torch.allclose(batched, torch.tensor(one_by_one, dtype=DTYPE), atol=1e-14)
+    x = torch.zeros(1, nb.LATCH_STEPS, 1, dtype=DTYPE)
+    x[:, 0] = 1.0
+    y_T = nb.rnn_forward(x, dict(nb.LATCH_WEIGHTS, b_h=torch.tensor([0.2], dtype=DTYPE)))[1][0, -1, 0]
+    assert batched[2].item() == pytest.approx(0.5 * (y_T.item() - nb.LATCH_TARGET) ** 2, rel=1e-12)
+
+
+def test_the_latch_holds_its_bit_above_the_wall_and_forgets_below(nb):
+    x = torch.zeros(1, nb.LATCH_STEPS, 1, dtype=DTYPE)
+    x[:, 0] = 1.0
+    h_T = lambda b: nb.rnn_forward(x, dict(nb.LATCH_WEIGHTS, b_h=torch.tensor([b], dtype=DTYPE)))[0][0, -1, 0].item()
+    assert h_T(-0.3) > 0.7 and h_T(-0.8) < -0.7
+    b_wall = nb.wall_bias(nb.LATCH_WEIGHTS, -0.8, -0.3)
+    assert -0.6 < b_wall < -0.5, "about where h = tanh(2h + b) loses its high fixed point (b = -0.53)"
+    level = (nb.losses_along_bias(nb.LATCH_WEIGHTS, [-0.8]) + nb.losses_along_bias(nb.LATCH_WEIGHTS, [-0.3])).item() / 2
+    assert nb.losses_along_bias(nb.LATCH_WEIGHTS, [b_wall]).item() == pytest.approx(level, rel=1e-3), "half way up"
+
+
+def test_loss_and_gradient_is_autograds_and_step_along_moves_down_the_gradient(nb):
+    p = dict(nb.LATCH_WEIGHTS, b_h=torch.tensor([-0.45], dtype=DTYPE))
+    loss, grads = nb.loss_and_gradient(p)
+    assert set(grads) == set(p) and loss == pytest.approx(nb.latch_loss(p).item())
+    eps = 1e-6
+    numeric = (nb.latch_loss(dict(p, b_h=p["b_h"] + eps)) - nb.latch_loss(dict(p, b_h=p["b_h"] - eps))).item() / (2 * eps)
+    assert grads["b_h"].item() == pytest.approx(numeric, rel=1e-5)
+    norm = nb.global_norm(grads)
+    assert norm == pytest.approx(math.sqrt(sum((g ** 2).sum().item() for g in grads.values())))
+    moved = nb.step_along(p, grads, 0.3)
+    distance = math.sqrt(sum(((moved[k] - p[k]) ** 2).sum().item() for k in p))
+    assert distance == pytest.approx(0.3, rel=1e-12), "moved exactly the distance asked"
+    assert torch.allclose(moved["b_h"] - p["b_h"], -0.3 * grads["b_h"] / norm), "against the gradient"
+    small = nb.step_along(p, grads, 1e-4)
+    assert nb.latch_loss(small).item() < loss, "a short step down the gradient lowers the loss"
+
+
+def test_the_cliff_is_steep_and_its_gradient_long_at_smoke_size(nb):
+    biases = np.linspace(-1.0, 0.5, nb.CLIFF_POINTS)
+    losses = nb.losses_along_bias(nb.LATCH_WEIGHTS, biases).numpy()
+    window = round(nb.CLIFF_WIDTH / (biases[1] - biases[0]))
+    assert np.max(losses[:-window] / losses[window:]) > nb.CLIFF_JUMP_MIN
+    k = int(np.argmax(-np.diff(losses)))
+    b_wall = nb.wall_bias(nb.LATCH_WEIGHTS, biases[k], biases[k + 1])
+    wall = nb.global_norm(nb.loss_and_gradient(dict(nb.LATCH_WEIGHTS, b_h=torch.tensor([b_wall], dtype=DTYPE)))[1])
+    plateau = nb.global_norm(nb.loss_and_gradient(dict(nb.LATCH_WEIGHTS, b_h=torch.tensor([-0.9], dtype=DTYPE)))[1])
+    assert wall > 100 * plateau
