@@ -29,6 +29,28 @@ MUTATIONS = [
     ('return min(sweep, key=lambda setting: sweep[setting]["val"])',
      'return min(sweep, key=lambda setting: sweep[setting]["train"])',
      "the GRU chosen on its training error instead of the validation error"),
+    ("[left & right, left | right, left ^ right]", "[left & right, left | right, left | right]",
+     "xor computed as or"),
+    ("values = apply_operator(level_ops, values[:, 0::2], values[:, 1::2])",
+     "values = apply_operator(level_ops, values[:, 0::2], values[:, 0::2])",
+     "the level-by-level evaluation reads the left child twice"),
+    ("parts = [[TOKEN_ID[\"and\"] + level_ops[:, j], *parts[2 * j], *parts[2 * j + 1]]",
+     "parts = [[TOKEN_ID[\"and\"] + level_ops[:, j], *parts[2 * j + 1], *parts[2 * j]]",
+     "the prefix text writes the right operand first"),
+    ("h = torch.tanh(self.compose(torch.cat([h[:, 0::2], h[:, 1::2], self.operator(level_ops)], dim=-1)))",
+     "h = torch.tanh(self.compose(torch.cat([h[:, 0::2], h[:, 0::2], self.operator(level_ops)], dim=-1)))",
+     "the batched tree composes each left child with itself"),
+    ("h_r = node_by_node(tree_net, leaves, ops, level - 1, 2 * index + 1)",
+     "h_r = node_by_node(tree_net, leaves, ops, level - 1, 2 * index)",
+     "the node-by-node recursion visits the left child twice"),
+    ("o_p = tree_net.operator.weight[ops[level - 1][index]]", "o_p = tree_net.operator.weight[ops[level][index]]",
+     "the node-by-node recursion reads the operators of the level above"),
+    ('return self.classify(self.gru(self.embed(batch["tokens"]))[1][0])',
+     'return self.classify(self.gru(self.embed(batch["tokens"]))[0][:, 0])',
+     "the GRU is classified on its state after the first token"),
+    ("return (model(batch).argmax(-1) == batch[\"value\"]).float().mean().item()",
+     "return (model(batch).argmax(-1) == 1).float().mean().item()",
+     "exact match counts predictions of 1, not right predictions"),
 ]
 
 
@@ -139,6 +161,128 @@ def test_skip_connections_decay_about_like_rho_to_the_one_over_d(nb, gradient_se
         assert factor[d] == pytest.approx(rho ** (1 / d), abs=0.05), f"skip d={d}: about rho^(1/d) per step"
     for d in (5, 10):
         assert factor[d] > factor[1] + 0.2 and first[d] > 1e6 * first[1]
+
+
+# ----------------------------------------------------------------------------- 4. recursive networks
+def evaluate_by_recursion(words):
+    """A prefix expression, parsed and evaluated by recursion (independent of the notebook's code)."""
+    word = next(words)
+    if word in ("0", "1"):
+        return int(word)
+    left, right = evaluate_by_recursion(words), evaluate_by_recursion(words)
+    return {"and": left & right, "or": left | right, "xor": left ^ right}[word]
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 5])
+def test_random_expressions_are_balanced_trees_and_their_root_value_is_right(nb, depth):
+    leaves, ops = nb.random_expressions(300, depth, np.random.default_rng(depth))
+    assert leaves.shape == (300, 2 ** depth) and set(np.unique(leaves)) <= {0, 1}
+    assert [o.shape for o in ops] == [(300, 2 ** (depth - level)) for level in range(1, depth + 1)]
+    assert set(np.unique(np.concatenate([o.ravel() for o in ops]))) == {0, 1, 2}
+    values = nb.root_value(leaves, ops)
+    tokens = nb.written_left_to_right(leaves, ops)
+    by_recursion = [evaluate_by_recursion(iter(nb.VOCABULARY[t] for t in row)) for row in tokens]
+    assert values.tolist() == by_recursion, "the level-by-level value is the value of the written expression"
+    assert [nb.evaluate_prefix(row)[0] for row in tokens] == by_recursion
+    assert all(nb.evaluate_prefix(row)[1] == 2 * depth for row in tokens), "the stack holds 2d items at its deepest"
+
+
+def test_the_written_expression_keeps_the_leaves_in_order_each_operator_before_its_operands(nb):
+    leaves = np.array([[1, 0, 1, 1]])
+    ops = [np.array([[0, 1]]), np.array([[2]])]          # (1 and 0) xor (1 or 1)
+    words = [nb.VOCABULARY[t] for t in nb.written_left_to_right(leaves, ops)[0]]
+    assert words == ["xor", "and", "1", "0", "or", "1", "1"]
+    assert nb.root_value(leaves, ops).tolist() == [1]
+    leaves, ops = nb.random_expressions(50, 4, np.random.default_rng(0))
+    tokens = nb.written_left_to_right(leaves, ops)
+    assert tokens.shape == (50, 2 * 16 - 1), "2n - 1 tokens"
+    is_value = tokens < nb.TOKEN_ID["and"]
+    assert np.array_equal(tokens[is_value].reshape(50, 16), leaves + nb.TOKEN_ID["0"]), "the leaves, left to right"
+
+
+def test_apply_operator_truth_tables(nb):
+    left, right = np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1])
+    tables = {"and": [0, 0, 0, 1], "or": [0, 1, 1, 1], "xor": [0, 1, 1, 0]}
+    for op, table in tables.items():
+        assert nb.apply_operator(np.full(4, nb.OPERATORS.index(op)), left, right).tolist() == table, op
+
+
+@pytest.mark.parametrize("depth", [1, 2, 4])
+def test_the_batched_tree_equals_the_node_by_node_recursion_in_depth_steps(nb, depth):
+    torch.manual_seed(depth)
+    tree_net = nb.TreeNet(8)
+    leaves, ops = nb.random_expressions(6, depth, np.random.default_rng(depth))
+    calls = []
+    hook = tree_net.compose.register_forward_hook(lambda module, inputs, output: calls.append(output.shape))
+    batched = tree_net.root(torch.as_tensor(leaves), [torch.as_tensor(o) for o in ops])
+    hook.remove()
+    assert len(calls) == depth, "one matrix product per level"
+    assert [shape[:2] for shape in calls] == [(6, 2 ** (depth - level)) for level in range(1, depth + 1)]
+    for i in range(6):
+        recursive = nb.node_by_node(tree_net, leaves[i], [o[i] for o in ops], depth)
+        assert torch.allclose(batched[i], recursive, atol=1e-6)
+    # the equation written out for a depth-1 tree: h_p = tanh(W [E_l; E_r; o_p] + b)
+    W, b = tree_net.compose.weight, tree_net.compose.bias
+    left, right, op = int(leaves[0, 0]), int(leaves[0, 1]), int(ops[0][0, 0])
+    by_hand = torch.tanh(W @ torch.cat([tree_net.leaf.weight[left], tree_net.leaf.weight[right],
+                                        tree_net.operator.weight[op]]) + b)
+    level_one = nb.node_by_node(tree_net, leaves[0], [o[0] for o in ops], 1, 0)
+    assert torch.allclose(level_one, by_hand, atol=1e-6)
+
+
+def test_the_tree_net_reads_every_leaf_and_its_operators(nb):
+    torch.manual_seed(0)
+    tree_net = nb.TreeNet(8)
+    leaves, ops = nb.random_expressions(1, 3, np.random.default_rng(0))
+    batch = {"leaves": torch.as_tensor(leaves), "ops": [torch.as_tensor(o) for o in ops]}
+    base = tree_net(batch)
+    for j in range(8):
+        flipped = batch["leaves"].clone()
+        flipped[0, j] = 1 - flipped[0, j]
+        assert not torch.allclose(tree_net({**batch, "leaves": flipped}), base), f"leaf {j} matters"
+    other_root_op = [o.clone() for o in batch["ops"]]
+    other_root_op[-1][0, 0] = (other_root_op[-1][0, 0] + 1) % 3
+    assert not torch.allclose(tree_net({**batch, "ops": other_root_op}), base)
+
+
+def test_the_sequence_gru_classifies_its_state_after_the_last_token(nb):
+    torch.manual_seed(0)
+    model = nb.SequenceGRU(8)
+    tokens = torch.randint(0, len(nb.VOCABULARY), (5, 7))
+    with torch.no_grad():
+        states = model.gru(model.embed(tokens))[0]
+        assert torch.allclose(model({"tokens": tokens}), model.classify(states[:, -1]), atol=1e-6)
+        changed = tokens.clone()
+        changed[:, -1] = (changed[:, -1] + 1) % len(nb.VOCABULARY)
+        assert not torch.allclose(model({"tokens": changed}), model({"tokens": tokens}))
+
+
+def test_expression_batch_loss_and_exact_match(nb):
+    batch = nb.expression_batch(40, 3, np.random.default_rng(0))
+    assert batch["tokens"].shape == (40, 15) and batch["leaves"].shape == (40, 8) and len(batch["ops"]) == 3
+    assert batch["value"].tolist() == nb.root_value(batch["leaves"].numpy(), [o.numpy() for o in batch["ops"]]).tolist()
+    oracle = lambda b: 10.0 * torch.nn.functional.one_hot(b["value"], 2).float()
+    assert nb.exact_match(oracle, batch) == 1.0
+    assert nb.exact_match(lambda b: -oracle(b), batch) == 0.0
+    ones = batch["value"].float().mean().item()
+    assert nb.exact_match(lambda b: torch.tensor([[0.0, 1.0]]).expand(len(b["value"]), 2), batch) == pytest.approx(ones)
+    assert nb.expression_loss(oracle, [batch, batch]).item() < 1e-4
+    assert nb.expression_loss(lambda b: torch.zeros(len(b["value"]), 2), [batch]).item() == pytest.approx(math.log(2))
+
+
+def test_a_tree_net_learns_depth_three_where_the_gru_does_not_yet():
+    torch.set_num_threads(1)
+    nb = load_lesson("04_leaky_units_and_echo_state", profile="smoke", parameters={"EXPR_STEPS": 200})
+    rng = np.random.default_rng(1)
+    batches = [[nb.expression_batch(32, depth, rng) for depth in (1, 2, 3)] for _ in range(nb.EXPR_STEPS)]
+    test = nb.expression_batch(400, 3, np.random.default_rng(2))
+    torch.manual_seed(1)
+    tree_net, gru = nb.TreeNet(nb.EXPR_HIDDEN), nb.SequenceGRU(nb.EXPR_HIDDEN)
+    history = nb.train_on_expressions(tree_net, batches, "tree")
+    nb.train_on_expressions(gru, batches, "gru")
+    assert len(history.loss) == 200
+    tree, sequence = nb.exact_match(tree_net, test), nb.exact_match(gru, test)
+    assert tree > 0.9 and tree > sequence + 0.05, (tree, sequence)
 
 
 # ----------------------------------------------------------------------------- 4. the echo state network
