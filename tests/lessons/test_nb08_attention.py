@@ -1,6 +1,8 @@
 """Notebook 08 (attention): its score functions, masked attention, the Bahdanau and Luong decoders
-(on notebook 07's encoder, decoded by notebook 07's decoders) and its memory network, loaded from
-the notebooks (utils.lessons), and the discrimination of its exercise self-checks."""
+(on notebook 07's encoder, decoded by notebook 07's decoders), its memory network, the Neural Turing
+machine's addressing and writing (against values computed by hand), and attention over the regions
+of a CNN feature map, loaded from the notebooks (utils.lessons), and the discrimination of its
+exercise self-checks."""
 import math
 
 import pytest
@@ -20,6 +22,26 @@ MUTATIONS = [
      "a memory hop replaces the query by the read instead of adding the read to it"),
     ("return steps * batch_size / n_examples", "return steps / n_examples",
      "epochs counted as steps over examples, forgetting that each step takes a batch"),
+    ("return content_read(key, memory, memory, beta)[1]", "return content_read(key, memory, memory, 1.0)[1]",
+     "the NTM's content weights ignore the key strength beta"),
+    ("return gate * content + (1 - gate) * previous", "return gate * previous + (1 - gate) * content",
+     "the interpolation gate weights the previous weighting instead of the content weights"),
+    ("s * torch.roll(weights, o)", "s * torch.roll(weights, -o)",
+     "the circular convolution shifts the focus the wrong way"),
+    ("powered = (weights / weights.max()) ** gamma", "powered = (weights / weights.max()) * gamma",
+     "sharpening scales the weights instead of raising them to the power gamma"),
+    ("return memory * (1 - weights[:, None] * erase[None]) + weights[:, None] * add[None]",
+     "return memory * (1 - erase[None]) + weights[:, None] * add[None]",
+     "the NTM write erases every slot, not in proportion to its weight"),
+    ("starts = np.cumsum(gaps[:k]) + size * np.arange(k)", "starts = np.cumsum(gaps[:k])",
+     "digits on a canvas placed by their gaps alone, so they overlap"),
+    ("regions = maps.flatten(2).transpose(1, 2) + self.where", "regions = maps.flatten(2).transpose(1, 2)",
+     "the image regions carry no learned vector saying where they are"),
+    ("return regions, mask, torch.tanh(self.bridge(summary))", "return regions, mask, torch.tanh(self.bridge(regions[:, 0]))",
+     "the image decoder starts from the first region instead of the mean of the regions"),
+    ("on_digit = ((region_starts < left + size) & (region_starts + region > left)).repeat(rows)",
+     "on_digit = ((region_starts < left + size) & (region_starts + region > left)).repeat_interleave(rows)",
+     "the regions on a digit looked up column by column, while the map numbers them row by row"),
 ]
 
 
@@ -253,3 +275,159 @@ def test_exercise_3_memory_hop_check_rejects_swapped_keys_and_values(exercises):
     assert not exercises.check_function(lambda u, m, c: nb08.memory_hop(u, c, m), cases, name="memory_hop")
     assert not exercises.check_function(lambda u, m, c: (nb08.memory_hop(u, m, c)[0] - u, nb08.memory_hop(u, m, c)[1]),
                                         cases, name="memory_hop")
+
+
+# ----------------------------------------------------------------------------- Neural Turing machine
+HAND_MEMORY = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, -1.0], [-1.0, 0.0]])
+
+
+def test_ntm_addressing_stages_equal_the_case_worked_by_hand(nb):
+    # cosines 1, 0, 0, -1 and beta = ln 2: exp(beta K) = 2, 1, 1, 1/2
+    content = nb.content_weights(HAND_MEMORY, torch.tensor([2.0, 0.0]), math.log(2))
+    assert torch.allclose(content, torch.tensor([4, 2, 2, 1]) / 9, atol=1e-6)
+    gated = nb.interpolate(content, torch.tensor([0.0, 0.0, 0.0, 1.0]), 0.5)
+    assert torch.allclose(gated, torch.tensor([4, 2, 2, 10]) / 18, atol=1e-6)
+    shifted = nb.shift(gated, torch.tensor([0.0, 0.5, 0.5]))        # stay or move one slot on
+    assert torch.allclose(shifted, torch.tensor([7, 3, 2, 6]) / 18, atol=1e-6)
+    sharpened = nb.sharpen(shifted, 2.0)
+    assert torch.allclose(sharpened, torch.tensor([49, 9, 4, 36]) / 98, atol=1e-6)
+    assert torch.allclose(nb.read(HAND_MEMORY, sharpened), torch.tensor([13, 5]) / 98, atol=1e-6)
+    composed = nb.address(HAND_MEMORY, torch.tensor([0.0, 0.0, 0.0, 1.0]), torch.tensor([2.0, 0.0]), math.log(2),
+                          0.5, torch.tensor([0.0, 0.5, 0.5]), 2.0)
+    assert torch.allclose(composed, sharpened, atol=1e-6)
+
+
+def test_content_weights_are_a_softmax_of_scaled_cosines(nb):
+    torch.manual_seed(0)
+    memory, key = torch.randn(7, 4), torch.randn(4)
+    for beta in (0.0, 1.0, 5.0):
+        cosines = torch.stack([row @ key / (row.norm() * key.norm()) for row in memory])
+        assert torch.allclose(nb.content_weights(memory, key, beta), torch.softmax(beta * cosines, 0), atol=1e-6)
+
+
+def test_shift_is_the_circular_convolution_of_the_paper(nb):
+    torch.manual_seed(1)
+    n = 6
+    for _ in range(5):
+        weights, shift_weights = torch.softmax(torch.randn(n), 0), torch.softmax(torch.randn(3), 0)
+        s = torch.zeros(n)                                     # s as a function of the offset mod n
+        for offset, value in zip(nb.SHIFT_OFFSETS, shift_weights, strict=True):
+            s[offset % n] += value
+        expected = torch.tensor([sum(weights[j] * s[(i - j) % n] for j in range(n)) for i in range(n)])
+        assert torch.allclose(nb.shift(weights, shift_weights), expected, atol=1e-6)
+    one_hot = torch.eye(n)
+    assert torch.equal(nb.shift(one_hot[n - 1], torch.tensor([0.0, 0.0, 1.0])), one_hot[0])
+    assert torch.equal(nb.shift(one_hot[0], torch.tensor([1.0, 0.0, 0.0])), one_hot[n - 1])
+
+
+def test_interpolation_and_sharpening_limits(nb):
+    torch.manual_seed(2)
+    content, previous = torch.softmax(torch.randn(8), 0), torch.softmax(torch.randn(8), 0)
+    assert torch.equal(nb.interpolate(content, previous, 0.0), previous)
+    assert torch.equal(nb.interpolate(content, previous, 1.0), content)
+    mixed = nb.interpolate(content, previous, 0.3)
+    assert torch.allclose(mixed, 0.3 * content + 0.7 * previous) and torch.isclose(mixed.sum(), torch.tensor(1.0))
+    assert torch.allclose(nb.sharpen(previous, 1.0), previous, atol=1e-6), "gamma = 1 changes nothing"
+    sharper = nb.sharpen(previous, 3.0)
+    assert torch.allclose(sharper, previous ** 3 / (previous ** 3).sum(), atol=1e-6) and sharper.max() > previous.max()
+    spread = torch.tensor([0.2, 0.3, 0.25, 0.25])              # the largest leads the next by 0.3 / 0.25 = 1.2
+    assert torch.allclose(nb.sharpen(spread, 200.0), torch.eye(4)[1], atol=1e-6), "1.2^-200: all on the largest"
+
+
+def test_write_erases_then_adds_in_proportion_to_the_weight(nb):
+    written = nb.write(HAND_MEMORY, torch.tensor([0.5, 0.5, 0.0, 0.0]), torch.tensor([1.0, 0.5]), torch.tensor([2.0, 0.0]))
+    assert torch.allclose(written, torch.tensor([[1.5, 0.0], [1.0, 0.75], [0.0, -1.0], [-1.0, 0.0]]))
+    torch.manual_seed(3)
+    memory, weights = torch.randn(5, 3), torch.softmax(torch.randn(5), 0)
+    erase, add = torch.rand(3), torch.randn(3)
+    expected = torch.tensor([[memory[i, m] * (1 - weights[i] * erase[m]) + weights[i] * add[m] for m in range(3)]
+                             for i in range(5)])
+    assert torch.allclose(nb.write(memory, weights, erase, add), expected, atol=1e-6)
+    overwritten = nb.write(memory, torch.eye(5)[2], torch.ones(3), add)
+    assert torch.equal(overwritten[2], add) and torch.equal(overwritten[[0, 1, 3, 4]], memory[[0, 1, 3, 4]])
+
+
+# ----------------------------------------------------------------------------- attention over image regions
+@pytest.fixture(scope="module")
+def canvas_model(nb):
+    torch.manual_seed(0)
+    model = nb.ShowAttendTell(nb.RegionEncoder(n_regions=3 * 10, hidden=16, channels=4), 14, 8, 16)   # 10 digits, 4 specials
+    return model.eval()
+
+
+def test_digit_canvases_put_the_digits_left_to_right_without_overlap(nb):
+    labels = torch.arange(10)
+    images = ((labels + 1) / 10)[:, None, None, None].expand(10, 1, 8, 8)    # digit d: an 8x8 square of (d + 1) / 10
+    canvases, captions, lefts = nb.digit_canvases(images, labels, 40, 12, 40, (2, 4), seed=0)
+    assert canvases.shape == (40, 1, 12, 40)
+    for canvas, caption, starts in zip(canvases[:, 0], captions, lefts, strict=True):
+        assert 2 <= len(caption) <= 4 and len(starts) == len(caption)
+        assert all(b >= a + 8 for a, b in zip(starts, starts[1:], strict=False)) and starts[0] >= 0 and starts[-1] + 8 <= 40
+        covered = torch.zeros(40, dtype=torch.bool)
+        for digit, left in zip(caption, starts, strict=True):
+            block = canvas[:, left:left + 8]
+            rows = (block > 0).all(1).nonzero().flatten()
+            assert len(rows) == 8 and rows[-1] - rows[0] == 7, "the whole digit, in one piece"
+            assert torch.allclose(block[rows], torch.full((8, 8), (int(digit) + 1) / 10))
+            covered[left:left + 8] = True
+        assert (canvas[:, ~covered] == 0).all(), "nothing outside the digits"
+
+
+def test_region_encoder_is_01s_cnn_with_one_vector_per_region_row_by_row(nb):
+    assert "01_cnn_review" in nb.SmallCNN.__init__.__code__.co_filename, "notebook 01's CNN, loaded, not copied"
+    torch.manual_seed(0)
+    encoder = nb.RegionEncoder(n_regions=3 * 10, hidden=16, channels=4).eval()
+    images = torch.rand(2, 1, 12, 40)
+    with torch.no_grad():
+        regions, summary = encoder(images)
+        maps = encoder.cnn(images)
+    assert maps.shape == (2, 16, 3, 10) and regions.shape == (2, 30, 16)
+    for r in range(3):
+        for c in range(10):
+            assert torch.allclose(regions[:, r * 10 + c], maps[:, :, r, c] + encoder.where[r * 10 + c], atol=1e-6)
+    assert torch.allclose(summary, regions.mean(1), atol=1e-6)
+
+
+def test_show_attend_tell_attends_over_every_region_and_starts_from_their_mean(nb, nb07, canvas_model):
+    images = torch.rand(3, 1, 12, 40)
+    with torch.no_grad():
+        regions, mask, s0 = canvas_model.start(images)
+        expected_regions, _ = canvas_model.encoder(images)
+        assert mask.all() and mask.shape == (3, 30) and torch.allclose(regions, expected_regions)
+        assert torch.allclose(s0, torch.tanh(canvas_model.bridge(regions.mean(1))), atol=1e-6)
+        _, _, weights = canvas_model.step((regions, mask, s0), torch.full((3,), 1))
+    assert weights.shape == (3, 30) and torch.allclose(weights.sum(-1), torch.ones(3)) and (weights > 0).all()
+    targets = torch.tensor([[1, 5, 6, 2, 0], [1, 7, 8, 9, 2], [1, 4, 2, 0, 0]])
+    assert nb07.teacher_forcing_gap(canvas_model, images, None, targets) < 1e-5
+    vocab = nb.Vocab.build([list("0123456789")])
+    captions, canvas_weights = nb.read_canvases(canvas_model, images, vocab, 5)
+    rows, _, weights = nb07.greedy_decode(canvas_model, images, None, 5)     # 07's decoder, unchanged
+    assert captions == ["".join(vocab.decode(row)) for row in rows] and torch.equal(canvas_weights, weights)
+    assert canvas_weights.shape[0] == 3 and canvas_weights.shape[2] == 30
+
+
+def test_uniform_score_makes_the_context_the_mean_of_the_regions(nb):
+    queries, keys = torch.randn(2, 3, 5), torch.randn(2, 7, 5)
+    context, weights = nb.attend(nb.UniformScore(), queries, keys, torch.ones(2, 7, dtype=torch.bool))
+    assert torch.allclose(weights, torch.full((2, 3, 7), 1 / 7))
+    assert torch.allclose(context, keys.mean(1, keepdim=True).expand(-1, 3, -1), atol=1e-6)
+
+
+def test_canvas_batches_are_07s_seq2seq_batches_without_lengths(nb):
+    canvases, targets = torch.arange(10.0)[:, None, None, None], torch.arange(10)[:, None].repeat(1, 3)
+    batches = nb.CanvasBatches((canvases, targets), 4)
+    seen = []
+    for images, lengths, tgt in batches:
+        assert lengths is None and (images.flatten().long() == tgt[:, 0]).all(), "each canvas with its own caption"
+        seen += tgt[:, 0].tolist()
+    assert sorted(seen) == list(range(10)) and len(batches) == 3
+
+
+def test_on_target_share_against_the_regions_counted_by_hand(nb):
+    # a 2 x 10 grid of 4-pixel regions; an 8-pixel digit at column 8 overlaps region columns 2 and 3,
+    # one at column 6 overlaps columns 1, 2 and 3
+    weights = torch.zeros(1, 2, 20)
+    weights[0, 0, [2, 13, 0]] = torch.tensor([0.5, 0.25, 0.25])      # step 1: 0.75 on columns 2, 3 (either row)
+    weights[0, 1, [11, 3, 9]] = torch.tensor([0.5, 0.3, 0.2])        # step 2: 0.8 on columns 1, 2, 3
+    share, uniform = nb.on_target_share(weights, [[8, 6]], grid=(2, 10), region=4, size=8)
+    assert share == pytest.approx((0.75 + 0.8) / 2) and uniform == pytest.approx((2 / 10 + 3 / 10) / 2)
