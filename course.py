@@ -5,7 +5,8 @@
                                      execute the notebooks into runs/<profile>/, summarise the results
     python course.py test [pytest arguments]     the test suite (smoke profile)
     python course.py install [--colab]           only install what is missing
-    python course.py slides NN | strip           presenter slides | strip outputs before committing
+    python course.py slides NN | strip           presenter slides (offline reveal.js) | strip outputs
+    python course.py site [--profile study]      the course website from runs/<profile>/ into runs/site/
     python course.py figures                     re-embed the schematics (notebooks/figures/*.svg)
 
 Run it with any Python 3.10 or newer. Outside a virtual environment (a system or Homebrew
@@ -34,9 +35,10 @@ REQUIREMENTS = ROOT / "requirements.txt"
 VENV = Path(os.environ.get("COURSE_VENV") or ROOT / ".venv")
 MIN_PYTHON = (3, 10)
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
-COMMANDS = ("run", "test", "install", "slides", "strip", "figures")
-TOOLING_ONLY = {"slides": ("nbformat", "nbconvert"), "strip": ("nbformat", "nbconvert"),
-                "figures": ("nbformat",)}
+COMMANDS = ("run", "test", "install", "slides", "site", "strip", "figures")
+TOOLING_ONLY = {"slides": ("nbformat", "nbconvert", "sphinx-revealjs", "jupyter-server-mathjax"),
+                "site": ("nbformat", "nbconvert", "jupyter-server-mathjax"),
+                "strip": ("nbformat", "nbconvert"), "figures": ("nbformat",)}
 
 
 # ----------------------------------------------------------------------------- decisions
@@ -271,6 +273,8 @@ def main(argv: list[str]) -> int:
         return subprocess.call([sys.executable, "-m", "pytest", *(rest or ["tests"])], env=env)
     if command == "slides":
         return subprocess.call([sys.executable, "-m", "tools.slides", *rest])
+    if command == "site":
+        return subprocess.call([sys.executable, "-m", "tools.site", *rest])
     if command == "figures":
         return subprocess.call([sys.executable, "-m", "tools.figures", *rest])
     return subprocess.call([sys.executable, "-m", "tools.notebooks", *rest])
