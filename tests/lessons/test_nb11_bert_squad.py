@@ -94,6 +94,30 @@ def test_window_labels_recover_the_answer_and_point_at_cls_outside(nb, tokenizer
     assert positives >= len(records) and negatives > 0    # every short answer lies wholly in some window
 
 
+def test_window_labels_on_the_shipped_real_questions(nb, tokenizer):
+    # the offline study source: real SQuAD paragraphs, long enough to need several windows
+    import random
+
+    from utils.data.squad import read_shipped_slice
+
+    records = random.Random(0).sample(read_shipped_slice(), 150)
+    features = nb.prepare_train_features(records, tokenizer, 128, 32, negative_fraction=0.0)
+    windows = nb.tokenize_windows(tokenizer, [r["question"] for r in records], [r["context"] for r in records], 128, 32)
+    assert len(windows["input_ids"]) > 1.5 * len(records), "real paragraphs need several 128-token windows"
+    assert len(features) >= len(records), "every answer lies wholly inside at least one window"
+    exact = 0
+    for i, offsets in enumerate(windows["offset_mapping"]):
+        record = records[windows["overflow_to_sample_mapping"][i]]
+        a = record["answers"]["answer_start"][0]
+        answer = record["answers"]["text"][0]
+        start, end = nb.window_labels(offsets, windows.sequence_ids(i), a, a + len(answer))
+        if (start, end) != (0, 0):
+            cut = record["context"][offsets[start][0]:offsets[end][1]]
+            assert answer in cut and len(cut) <= len(answer) + 12, (answer, cut)   # at most rounded out to whole tokens
+            exact += cut == answer
+    assert exact >= 0.95 * len(features)
+
+
 def test_train_features_keep_the_requested_share_of_answerless_windows(nb, tokenizer):
     records = templated_squad(30, seed=1)
     every = nb.prepare_train_features(records, tokenizer, 48, 16, negative_fraction=1.0)

@@ -131,12 +131,64 @@ def test_split_by_article_has_no_overlap():
     assert len(train) + len(val) == 70
 
 
-def test_squad_offline_generated():
-    splits, source = load_squad(n_generated=100)
+def test_squad_offline_generated(monkeypatch):
+    monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
+    splits, source = load_squad(n_generated=100, offline="generated")
     assert source.kind == "offline" and len(splits["train"]) == 100
     for r in splits["train"] + splits["validation"]:
         start, text = r["answers"]["answer_start"][0], r["answers"]["text"][0]
         assert r["context"][start:start + len(text)] == text
+
+
+def test_squad_offline_default_is_the_shipped_slice_of_real_questions(monkeypatch):
+    monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
+    splits, source = load_squad(seed=0)
+    assert source.kind == "offline" and "SQuAD v1.1" in source.detail
+    titles = [{r["title"] for r in splits[s]} for s in ("train", "validation")]
+    assert titles[0].isdisjoint(titles[1]), "split by article"
+    assert len(titles[0]) + len(titles[1]) == 14 and len(titles[1]) == 4
+    assert len(splits["train"]) + len(splits["validation"]) == 4120
+    assert len({r["id"] for r in splits["train"] + splits["validation"]}) == 4120
+    assert not any(r["id"].startswith("gen-") for r in splits["train"])
+    dev_questions = [r for r in splits["validation"] if len(r["answers"]["text"]) >= 2]
+    assert len(dev_questions) > 0.9 * len(splits["validation"]), "development questions carry several answers"
+    other_seed, _ = load_squad(seed=1)
+    assert {r["title"] for r in other_seed["validation"]} != titles[1]
+
+
+def test_squad_shipped_slice_is_small_and_official_json():
+    from utils.data.squad import SHIPPED_SLICE
+
+    assert SHIPPED_SLICE.stat().st_size < 500_000, "keep the repository light"
+    official = json.loads(gzip.decompress(SHIPPED_SLICE.read_bytes()))
+    assert official["version"] == "1.1" and len(official["data"]) == 14
+    assert all(para["qas"] for article in official["data"] for para in article["paragraphs"])
+
+
+def test_squad_shipped_slice_missing_or_damaged_says_what_to_do(tmp_path, monkeypatch):
+    import utils.data.squad as squad
+
+    monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
+    monkeypatch.setattr(squad, "SHIPPED_SLICE", tmp_path / "gone.json.gz")
+    with pytest.raises(DataUnavailable, match="missing.*git checkout -- data/squad"):
+        load_squad()
+    broken = tmp_path / "broken.json.gz"
+    broken.write_bytes(b"not gzip at all")
+    monkeypatch.setattr(squad, "SHIPPED_SLICE", broken)
+    with pytest.raises(DataUnavailable, match="damaged.*git checkout -- data/squad"):
+        load_squad()
+    cut = tmp_path / "cut.json.gz"
+    cut.write_bytes(gzip.compress(b'{"version": "1.1", "data": [{"title": "A", "paragraphs": [{"context": '
+                                  b'"Tokyo is big.", "qas": [{"id": "q", "question": "What?", "answers": '
+                                  b'[{"text": "Tokyo", "answer_start": 0}]}]}]}]}'))
+    monkeypatch.setattr(squad, "SHIPPED_SLICE", cut)
+    with pytest.raises(DataUnavailable, match="1 questions on 1 articles, not 4,120"):
+        load_squad()
+
+
+def test_squad_offline_choice_is_checked():
+    with pytest.raises(ValueError, match="slice.*generated"):
+        load_squad(offline="templated")
 
 
 def test_real_data_from_the_data_folder(monkeypatch, shared_data):

@@ -2,7 +2,13 @@
 import pytest
 
 from utils.data import DataUnavailable
-from utils.data.polarity import load_polarity, read_gensim_polarity, split_labelled
+from utils.data.polarity import (
+    UCI_FILES,
+    load_polarity,
+    read_gensim_polarity,
+    read_uci_sentences,
+    split_labelled,
+)
 
 
 def test_gensim_polarity_offline_default(monkeypatch):
@@ -55,3 +61,50 @@ def test_data_folder_path(monkeypatch, shared_data):
     assert len(data["train"]) + len(data["test"]) == 10_662
     assert len(data["test"]) == 1066
     assert abs(sum(y for _, y in data["test"]) - 533) <= 1
+
+
+def test_uci_sentences_offline(monkeypatch):
+    monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
+    data, source = load_polarity(seed=0, offline="uci")
+    assert source.kind == "offline" and "Sentiment Labelled Sentences" in source.detail
+    assert len(data["train"]) + len(data["test"]) == 2982, "3,000 sentences, each repeated one kept once"
+    assert len(data["test"]) == 596 and abs(sum(y for _, y in data["test"]) - 298) <= 1, "stratified 80/20"
+    assert not {t for t, _ in data["train"]} & {t for t, _ in data["test"]}
+    assert all(isinstance(t, str) and t == t.strip() and y in (0, 1) for t, y in data["train"] + data["test"])
+    again, _ = load_polarity(seed=0, offline="uci")
+    assert again == data
+
+
+def test_uci_files_are_the_published_ones():
+    pairs = read_uci_sentences()
+    texts = [t for t, _ in pairs]
+    assert sum(y for _, y in pairs) == 1490 and len(pairs) == 2982
+    assert "A very, very, very slow-moving, aimless movie about a distressed, drifting young man." in texts
+    assert ("So there is no way for me to plug it in here in the US unless I go by a converter.", 0) in pairs
+    # Windows-1252 punctuation came through as the characters it stands for
+    assert any("\u2026" in t for t in texts) and not any("\x85" in t or "\x96" in t for t in texts)
+
+
+def test_uci_missing_or_broken_file_says_what_to_do(tmp_path):
+    import gzip
+
+    from utils.data.polarity import UCI_DIR
+
+    for name in UCI_FILES[1:]:
+        (tmp_path / name).write_bytes((UCI_DIR / name).read_bytes())
+    with pytest.raises(DataUnavailable, match="amazon_cells_labelled.txt.gz is missing.*git checkout -- data/sentiment"):
+        read_uci_sentences(tmp_path)
+    (tmp_path / UCI_FILES[0]).write_bytes(b"not gzip")
+    with pytest.raises(DataUnavailable, match="damaged"):
+        read_uci_sentences(tmp_path)
+    (tmp_path / UCI_FILES[0]).write_bytes(gzip.compress(b"Great phone!\t1\nno label here\n"))
+    with pytest.raises(DataUnavailable, match="line 2: expected 'sentence<TAB>0 or 1'"):
+        read_uci_sentences(tmp_path)
+    (tmp_path / UCI_FILES[0]).write_bytes(gzip.compress(b"Great phone!\t1\nBad.\t0\n"))
+    with pytest.raises(DataUnavailable, match="has 2 lines, not 1,000"):
+        read_uci_sentences(tmp_path)
+
+
+def test_offline_choice_is_checked():
+    with pytest.raises(ValueError, match="gensim.*uci"):
+        load_polarity(offline="imdb")

@@ -8,7 +8,10 @@ positive and 0 for negative, from the first source that works:
    5,331 sentences of each class), split here into train/test (``test_fraction``, by ``seed``);
 3. the hub's ``cornell-movie-review-data/rotten_tomatoes`` (the same sentences, its own
    train/test split; the validation split is added to train), when online and not in smoke;
-4. offline, gensim's ``pang_lee_polarity.cor``: 200 sentences of the same data, 100 per class.
+4. offline, with ``offline="uci"``, the *Sentiment Labelled Sentences* of Kotzias et al. (2015)
+   that the course ships in ``data/sentiment/`` (CC BY 4.0; 1,000 review sentences each from
+   Amazon, IMDb and Yelp, half positive), split here; with ``offline="gensim"`` (the default),
+   gensim's ``pang_lee_polarity.cor``: 200 sentences of the rt-polarity data, 100 per class.
 """
 from __future__ import annotations
 
@@ -18,6 +21,11 @@ from pathlib import Path
 from utils.data import DataUnavailable, HubSchemaChanged, expect_schema, load_hub_dataset, resolve
 
 HUB_ID = "cornell-movie-review-data/rotten_tomatoes"
+
+# Shipped with the course (CC BY 4.0; data/README.md gives the attribution): the three files of
+# UCI's "Sentiment Labelled Sentences", each 1,000 lines of ``sentence<TAB>label``, gzipped.
+UCI_DIR = Path(__file__).resolve().parents[2] / "data" / "sentiment"
+UCI_FILES = ("amazon_cells_labelled.txt.gz", "imdb_labelled.txt.gz", "yelp_labelled.txt.gz")
 
 
 def _read_lines(path: Path) -> list[str]:
@@ -70,6 +78,43 @@ def read_gensim_polarity(path=None) -> list[tuple[str, int]]:
     return pairs
 
 
+def read_uci_sentences(folder=None) -> list[tuple[str, int]]:
+    """The shipped *Sentiment Labelled Sentences* (in ``UCI_DIR`` unless ``folder``) as
+    ``(sentence, label)`` pairs, 1 = positive.
+
+    A sentence that occurs more than once (a few short ones such as "Great phone!" do) is kept
+    once, so that no test sentence is also a training sentence. A missing or damaged file stops
+    with an error that says how to get it back.
+    """
+    from utils.data import read_text
+
+    restore = ("It is part of the course repository: restore it with `git checkout -- data/sentiment` "
+               "(or clone the course again), or pass a folder with rt-polarity.pos/.neg as DATA_PATH.")
+    folder = Path(UCI_DIR if folder is None else folder)
+    pairs, seen = [], set()
+    for name in UCI_FILES:
+        path = folder / name
+        if not path.is_file():
+            raise DataUnavailable(f"sentence polarity: the shipped file {path} is missing. {restore}")
+        try:
+            lines = read_text(path, "sentence polarity").splitlines()
+        except DataUnavailable as exc:
+            raise DataUnavailable(f"sentence polarity: the shipped file is damaged ({exc}). "
+                                  f"{restore}") from None
+        for number, line in enumerate(lines, 1):
+            text, tab, label = line.rpartition("\t")
+            if not tab or label.strip() not in ("0", "1") or not text.strip():
+                raise DataUnavailable(f"sentence polarity: {path}, line {number}: expected "
+                                      f"'sentence<TAB>0 or 1', got {line[:60]!r}. {restore}")
+            text = text.strip()
+            if text not in seen:
+                seen.add(text)
+                pairs.append((text, int(label)))
+        if len(lines) != 1000:
+            raise DataUnavailable(f"sentence polarity: {path} has {len(lines)} lines, not 1,000. {restore}")
+    return pairs
+
+
 def polarity_from_hub(dataset=None) -> dict:
     """The hub's rotten_tomatoes (the same sentences, its own splits; validation joins train)."""
     dataset = load_hub_dataset(HUB_ID) if dataset is None else dataset
@@ -85,14 +130,21 @@ def polarity_from_hub(dataset=None) -> dict:
     return {"train": rows("train") + rows("validation"), "test": rows("test")}
 
 
-def load_polarity(path=None, seed: int = 0, test_fraction: float | None = None):
+def load_polarity(path=None, seed: int = 0, test_fraction: float | None = None, offline: str = "gensim"):
     """Sentence polarity as ``({"train": [(text, label)], "test": [...]}, Source)``; 1 = positive.
 
-    ``test_fraction`` (default 0.1 for the 10,662 sentences, 0.25 for gensim's 200) applies where
-    the source has no split of its own.
+    ``test_fraction`` (default 0.1 for the 10,662 sentences, 0.2 for the 3,000 shipped UCI ones,
+    0.25 for gensim's 200) applies where the source has no split of its own. ``offline`` chooses
+    the offline default: ``"uci"`` (the shipped Sentiment Labelled Sentences) or ``"gensim"``.
     """
+    offline_defaults = {
+        "uci": ("the Sentiment Labelled Sentences shipped in data/sentiment (Kotzias et al. 2015: "
+                "reviews from Amazon, IMDb and Yelp, 3,000 sentences)",
+                lambda: split_labelled(read_uci_sentences(), test_fraction or 0.2, seed)),
+        "gensim": ("gensim's pang_lee_polarity.cor (200 sentences of the same data)",
+                   lambda: split_labelled(read_gensim_polarity(), test_fraction or 0.25, seed))}
+    if offline not in offline_defaults:
+        raise ValueError(f"offline must be one of {sorted(offline_defaults)}, not {offline!r}")
     return resolve("sentence polarity", path=path,
                    local=("sentiment", lambda p: _from_folder(Path(p), test_fraction or 0.1, seed)),
-                   hub=(HUB_ID, polarity_from_hub),
-                   offline=("gensim's pang_lee_polarity.cor (200 sentences of the same data)",
-                            lambda: split_labelled(read_gensim_polarity(), test_fraction or 0.25, seed)))
+                   hub=(HUB_ID, polarity_from_hub), offline=offline_defaults[offline])

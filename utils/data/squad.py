@@ -1,5 +1,6 @@
 """SQuAD v1.1: the hub's rajpurkar/squad, a local file (official JSON or JSON lines), or offline
-generated questions in the same format."""
+the slice of real SQuAD questions that the course ships in data/squad/ (or, for a smoke-size
+check, generated questions in the same format)."""
 from __future__ import annotations
 
 import json
@@ -69,6 +70,32 @@ def check_squad_record(record: dict, where) -> None:
 
 HUB_ID = "rajpurkar/squad"
 
+# Shipped with the course (CC BY-SA 4.0; data/README.md gives the attribution): 14 articles of
+# the SQuAD v1.1 development set, 4,120 questions, in the official nested JSON.
+SHIPPED_SLICE = Path(__file__).resolve().parents[2] / "data" / "squad" / "squad-v1.1-dev-14articles.json.gz"
+SHIPPED_ARTICLES, SHIPPED_QUESTIONS = 14, 4120
+
+
+def read_shipped_slice(path=None) -> list[dict]:
+    """The course's own slice of SQuAD v1.1 (``SHIPPED_SLICE`` unless ``path``) as flat records.
+    A missing or damaged file (every question is checked) stops with an error that says how to
+    get it back."""
+    path = Path(SHIPPED_SLICE if path is None else path)
+    restore = ("It is part of the course repository: restore it with `git checkout -- data/squad` "
+               "(or clone the course again), or pass another SQuAD file as SQUAD_PATH.")
+    if not path.is_file():
+        raise DataUnavailable(f"squad: the shipped slice {path} is missing. {restore}")
+    try:
+        records = read_squad_file(path)
+    except DataUnavailable as exc:
+        raise DataUnavailable(f"squad: the shipped slice is damaged ({exc}). {restore}") from None
+    titles = {r["title"] for r in records}
+    if len(records) != SHIPPED_QUESTIONS or len(titles) != SHIPPED_ARTICLES:
+        raise DataUnavailable(f"squad: the shipped slice {path} holds {len(records):,} questions on "
+                              f"{len(titles)} articles, not {SHIPPED_QUESTIONS:,} on {SHIPPED_ARTICLES}. "
+                              f"{restore}")
+    return records
+
 
 def squad_from_hub(dataset=None) -> dict[str, list[dict]]:
     """The hub's SQuAD v1.1 (``dataset``: its DatasetDict, downloaded when None) as flat records,
@@ -93,19 +120,29 @@ def split_by_article(records: list[dict], validation_fraction: float = 0.25, see
             [r for r in records if r["title"] in val_titles])
 
 
-def load_squad(path=None, seed: int = 0,
-               validation_fraction: float = 0.25, n_generated: int = 2000):
+def load_squad(path=None, seed: int = 0, validation_fraction: float = 0.25, n_generated: int = 2000,
+               offline: str = "slice"):
     """SQuAD v1.1 as ``({"train": [...], "validation": [...]}, Source)`` of flat records.
 
     Hub ``rajpurkar/squad`` online; a local file by path or in the data folder
-    (``squad/squad-v1.1-dev-38articles.jsonl.gz``), split by article; offline a generated
-    SQuAD-format set (``utils.data.generated.templated_squad``).
+    (``squad/squad-v1.1-dev-38articles.jsonl.gz``), split by article; offline, with
+    ``offline="slice"``, the real SQuAD questions that the course ships (``SHIPPED_SLICE``: 14
+    development-set articles), split by article in the same way; with ``offline="generated"``
+    a generated SQuAD-format set (``utils.data.generated.templated_squad``, ``n_generated``
+    training questions), easy enough to learn in a few steps: a smoke-size sanity check.
     """
+    if offline not in ("slice", "generated"):
+        raise ValueError(f"offline must be 'slice' (the shipped SQuAD questions) or 'generated', "
+                         f"not {offline!r}")
+
+    def split(records):
+        train, validation = split_by_article(records, validation_fraction, seed)
+        return {"train": train, "validation": validation}
+
     def local(p):
         if Path(p).is_dir():
             raise DataUnavailable(f"squad: {p} is a folder; pass a SQuAD file (official JSON or JSON lines).")
-        train, validation = split_by_article(read_squad_file(p), validation_fraction, seed)
-        return {"train": train, "validation": validation}
+        return split(read_squad_file(p))
 
     def generated():
         from utils.data.generated import templated_squad
@@ -113,8 +150,12 @@ def load_squad(path=None, seed: int = 0,
         return {"train": templated_squad(n_generated, seed=seed),
                 "validation": templated_squad(max(50, n_generated // 5), seed=seed + 1)}
 
+    if offline == "slice":
+        default = (f"the course's slice of SQuAD v1.1 ({SHIPPED_ARTICLES} dev articles, "
+                   f"{SHIPPED_QUESTIONS:,} questions, data/squad/{SHIPPED_SLICE.name})",
+                   lambda: split(read_shipped_slice()))
+    else:
+        default = ("generated SQuAD-format questions (utils.data.generated.templated_squad)", generated)
     return resolve("squad", path=path,
                    local=("squad/squad-v1.1-dev-38articles.jsonl.gz", local),
-                   hub=(HUB_ID, squad_from_hub),
-                   offline=("generated SQuAD-format questions (utils.data.generated.templated_squad)",
-                            generated))
+                   hub=(HUB_ID, squad_from_hub), offline=default)
