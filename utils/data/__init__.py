@@ -58,6 +58,22 @@ def open_text(path: Path):
     return gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else open(path, encoding="utf-8")
 
 
+# Data the course ships in its own data/ folder (licences and attribution: data/README.md)
+SHIPPED_DATA = Path(__file__).resolve().parents[2] / "data"
+
+
+def read_shipped(path: Path, what: str, reader, restore: str):
+    """``reader(path)`` for a file the course ships; a missing or damaged one stops with an error
+    that ends with ``restore`` (how to get it back)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataUnavailable(f"{what}: the shipped file {path} is missing. {restore}")
+    try:
+        return reader(path)
+    except DataUnavailable as exc:
+        raise DataUnavailable(f"{what}: the shipped file is damaged ({exc}). {restore}") from None
+
+
 def read_text(path: Path, what: str = "text") -> str:
     """The whole of a UTF-8 text file (gzipped if ``.gz``), or an error that says what is wrong
     with it: missing, a folder, not text, not UTF-8, or empty."""

@@ -18,13 +18,22 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from utils.data import DataUnavailable, HubSchemaChanged, expect_schema, load_hub_dataset, resolve
+from utils.data import (
+    SHIPPED_DATA,
+    DataUnavailable,
+    HubSchemaChanged,
+    expect_schema,
+    load_hub_dataset,
+    read_shipped,
+    read_text,
+    resolve,
+)
 
 HUB_ID = "cornell-movie-review-data/rotten_tomatoes"
 
 # Shipped with the course (CC BY 4.0; data/README.md gives the attribution): the three files of
 # UCI's "Sentiment Labelled Sentences", each 1,000 lines of ``sentence<TAB>label``, gzipped.
-UCI_DIR = Path(__file__).resolve().parents[2] / "data" / "sentiment"
+UCI_DIR = SHIPPED_DATA / "sentiment"
 UCI_FILES = ("amazon_cells_labelled.txt.gz", "imdb_labelled.txt.gz", "yelp_labelled.txt.gz")
 
 
@@ -86,21 +95,14 @@ def read_uci_sentences(folder=None) -> list[tuple[str, int]]:
     once, so that no test sentence is also a training sentence. A missing or damaged file stops
     with an error that says how to get it back.
     """
-    from utils.data import read_text
-
     restore = ("It is part of the course repository: restore it with `git checkout -- data/sentiment` "
                "(or clone the course again), or pass a folder with rt-polarity.pos/.neg as DATA_PATH.")
     folder = Path(UCI_DIR if folder is None else folder)
     pairs, seen = [], set()
     for name in UCI_FILES:
         path = folder / name
-        if not path.is_file():
-            raise DataUnavailable(f"sentence polarity: the shipped file {path} is missing. {restore}")
-        try:
-            lines = read_text(path, "sentence polarity").splitlines()
-        except DataUnavailable as exc:
-            raise DataUnavailable(f"sentence polarity: the shipped file is damaged ({exc}). "
-                                  f"{restore}") from None
+        lines = read_shipped(path, "sentence polarity", lambda p: read_text(p, "sentence polarity"),
+                             restore).splitlines()
         for number, line in enumerate(lines, 1):
             text, tab, label = line.rpartition("\t")
             if not tab or label.strip() not in ("0", "1") or not text.strip():

@@ -7,7 +7,15 @@ import json
 import random
 from pathlib import Path
 
-from utils.data import DataUnavailable, expect_schema, load_hub_dataset, read_text, resolve
+from utils.data import (
+    SHIPPED_DATA,
+    DataUnavailable,
+    expect_schema,
+    load_hub_dataset,
+    read_shipped,
+    read_text,
+    resolve,
+)
 
 
 def read_squad_file(path: Path) -> list[dict]:
@@ -72,7 +80,7 @@ HUB_ID = "rajpurkar/squad"
 
 # Shipped with the course (CC BY-SA 4.0; data/README.md gives the attribution): 14 articles of
 # the SQuAD v1.1 development set, 4,120 questions, in the official nested JSON.
-SHIPPED_SLICE = Path(__file__).resolve().parents[2] / "data" / "squad" / "squad-v1.1-dev-14articles.json.gz"
+SHIPPED_SLICE = SHIPPED_DATA / "squad" / "squad-v1.1-dev-14articles.json.gz"
 SHIPPED_ARTICLES, SHIPPED_QUESTIONS = 14, 4120
 
 
@@ -83,12 +91,7 @@ def read_shipped_slice(path=None) -> list[dict]:
     path = Path(SHIPPED_SLICE if path is None else path)
     restore = ("It is part of the course repository: restore it with `git checkout -- data/squad` "
                "(or clone the course again), or pass another SQuAD file as SQUAD_PATH.")
-    if not path.is_file():
-        raise DataUnavailable(f"squad: the shipped slice {path} is missing. {restore}")
-    try:
-        records = read_squad_file(path)
-    except DataUnavailable as exc:
-        raise DataUnavailable(f"squad: the shipped slice is damaged ({exc}). {restore}") from None
+    records = read_shipped(path, "squad", read_squad_file, restore)
     titles = {r["title"] for r in records}
     if len(records) != SHIPPED_QUESTIONS or len(titles) != SHIPPED_ARTICLES:
         raise DataUnavailable(f"squad: the shipped slice {path} holds {len(records):,} questions on "
