@@ -3,6 +3,7 @@
 
     python course.py run  [--profile study] [--fresh] [--data-dir DIR] [-p NAME VALUE ...] [notebooks...]
                                      execute the notebooks into runs/<profile>/, summarise the results
+    python course.py trials NN [--data-dir DIR]  the recipe trials of a notebook (results/trials/)
     python course.py test [pytest arguments]     the test suite (smoke profile)
     python course.py install [--colab]           only install what is missing
     python course.py slides NN | strip           presenter slides (offline reveal.js) | strip outputs
@@ -35,7 +36,7 @@ REQUIREMENTS = ROOT / "requirements.txt"
 VENV = Path(os.environ.get("COURSE_VENV") or ROOT / ".venv")
 MIN_PYTHON = (3, 10)
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
-COMMANDS = ("run", "test", "install", "slides", "site", "strip", "figures")
+COMMANDS = ("run", "trials", "test", "install", "slides", "site", "strip", "figures")
 TOOLING_ONLY = {"slides": ("nbformat", "nbconvert", "sphinx-revealjs", "jupyter-server-mathjax"),
                 "site": ("nbformat", "nbconvert", "jupyter-server-mathjax"),
                 "strip": ("nbformat", "nbconvert"), "figures": ("nbformat",)}
@@ -267,6 +268,8 @@ def main(argv: list[str]) -> int:
     os.chdir(ROOT)
     if command == "run":
         return subprocess.call([sys.executable, "-m", "tools.runner", *rest])
+    if command == "trials":
+        return subprocess.call([sys.executable, "-m", "tools.trials", *rest])
     if command == "test":
         env = dict(os.environ, COURSE_PROFILE="smoke")
         print(f"Running the tests with {sys.executable} (Python {platform.python_version()}).", flush=True)

@@ -115,3 +115,21 @@ def recorded(notebook: str, name: str, profile: str) -> dict | None:
         if rows:
             return {**rows[0], "recorded_in": where}
     return None
+
+
+TRIALS_DIR = RECORDED_DIR / "trials"
+
+
+def recorded_trials(notebook: str) -> list[dict]:
+    """The recipe trials recorded for a notebook (``python course.py trials NN`` writes them to
+    ``results/trials/<notebook>.jsonl``), the latest line of each trial, in the order first run;
+    an empty list when none were recorded."""
+    path = TRIALS_DIR / f"{notebook}.jsonl"
+    if not path.is_file():
+        return []
+    latest: dict[str, dict] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            latest[row["trial"]] = row
+    return list(latest.values())

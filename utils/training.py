@@ -32,7 +32,8 @@ class History:
     steps: list = field(default_factory=list)        # global step of each training loss
     loss: list = field(default_factory=list)
     grad_norm: list = field(default_factory=list)    # norm before clipping
-    evals: list = field(default_factory=list)        # dicts with "step", "epoch" and figures
+    evals: list = field(default_factory=list)        # dicts with "step", "epoch", "seconds" (since the
+    #                                                  start, at the evaluation), "eval_seconds" and figures
     seconds: float = 0.0
 
     def last(self, key: str):
@@ -42,7 +43,7 @@ class History:
         return values[-1]
 
     def eval_keys(self):
-        return {k for e in self.evals for k in e} - {"step", "epoch"}
+        return {k for e in self.evals for k in e} - {"step", "epoch", "seconds", "eval_seconds"}
 
     def series(self, key: str):
         """(steps, values) of an evaluated figure, or of the training loss for ``"loss"``."""
@@ -50,6 +51,20 @@ class History:
             return list(self.steps), list(self.loss)
         pairs = [(e["step"], e[key]) for e in self.evals if key in e]
         return [p[0] for p in pairs], [p[1] for p in pairs]
+
+    def series_by_time(self, key: str):
+        """(training seconds, values) of an evaluated figure. The seconds count training only:
+        the time the evaluations themselves took (``eval_seconds``) is left out."""
+        seconds, values, spent = [], [], 0.0
+        for e in self.evals:
+            if key in e:
+                if "seconds" not in e:
+                    raise KeyError(f"the evaluations of {key!r} carry no time: this history comes from a "
+                                   "checkpoint written before evaluations were timed; train again")
+                seconds.append(e["seconds"] - spent)
+                values.append(e[key])
+            spent += e.get("eval_seconds", 0.0)
+        return seconds, values
 
     def state_dict(self):
         return {"steps": self.steps, "loss": self.loss, "grad_norm": self.grad_norm,
@@ -216,10 +231,12 @@ def train(model, batches, *, optimizer, epochs: int = 1, step: Callable = defaul
             return
         was_training = model.training
         model.eval()
+        began = time.time()
         with torch.no_grad():
             figures = evaluate(model)
         model.train(was_training)
-        history.evals.append({"step": global_step, "epoch": epoch, **figures})
+        history.evals.append({"step": global_step, "epoch": epoch, "seconds": began - t0,
+                              "eval_seconds": time.time() - began, **figures})
         return figures
 
     t0 = time.time() - history.seconds

@@ -157,6 +157,20 @@ def test_finished_run_is_reused_and_a_new_config_retrains(nb, tmp_path):
     assert calls and len(fresh_history.steps) == 8                        # other config: trained anew
 
 
+def test_the_evaluations_time_is_not_training_time(nb, tmp_path):
+    import time
+
+    def slow(model, history):
+        time.sleep(0.1)
+        return {"held_out_bits": 1.0}
+
+    _, history = train(nb, tmp_path / "run.pt", 12, on_eval=slow)
+    seconds, values = history.series_by_time("held_out_bits")
+    assert len(values) == 3 and all(e["eval_seconds"] >= 0.1 for e in history.evals)
+    assert all(a < b for a, b in zip(seconds, seconds[1:], strict=False))
+    assert seconds[-1] < history.seconds - 0.3, "three evaluations of 0.1 s must not count as training"
+
+
 # ----------------------------------------------------------------------------- a trained model
 @pytest.fixture(scope="module")
 def periodic(nb):

@@ -271,6 +271,49 @@ def test_length_grouping_and_mixed_precision_make_valid_training_arguments(nb, t
     assert grouped
 
 
+def test_auto_precision_on_a_cpu_follows_the_measured_speedup(nb):
+    cpu, apple = torch.device("cpu"), torch.device("mps")   # "mps": no timing there, so no bf16
+    assert nb.mixed_precision("auto", cpu, cpu_bf16_speedup=1.5) == {"bf16": True, "fp16": False}
+    assert nb.mixed_precision("auto", cpu, cpu_bf16_speedup=1.1) == {"bf16": False, "fp16": False}
+    assert nb.mixed_precision("auto", cpu, cpu_bf16_speedup=None) == {"bf16": False, "fp16": False}
+    assert nb.mixed_precision("auto", apple, cpu_bf16_speedup=3.0) == {"bf16": False, "fp16": False}
+    assert nb.mixed_precision("no", cpu, cpu_bf16_speedup=3.0) == {"bf16": False, "fp16": False}
+
+
+def test_timing_a_training_step_changes_no_weight(nb, tokenizer, tiny_model):
+    from transformers import DataCollatorWithPadding
+
+    record = {"question": "When did the line open?", "context": PARAGRAPH,
+              "answers": {"text": ["1 October 1964"], "answer_start": [PARAGRAPH.index("1 October 1964")]}}
+    features = nb.prepare_train_features([record] * 4, tokenizer, 64, 16)
+    batch = DataCollatorWithPadding(tokenizer)([features[i] for i in range(len(features))])
+    before = {k: v.clone() for k, v in tiny_model.state_dict().items()}
+    for bf16 in (False, True):
+        seconds = nb.seconds_per_training_step(tiny_model, batch, bf16, repeats=2)
+        assert 0 < seconds < 60
+    assert all(torch.equal(before[k], v) for k, v in tiny_model.state_dict().items())
+    assert all(p.grad is None for p in tiny_model.parameters()), "the timing's gradients must be thrown away"
+
+
+def test_logits_during_training_keeps_the_chosen_steps_without_the_scoring_time(nb, tokenizer, tiny_model):
+    import time
+
+    records = [{"id": "q0", "question": "When did the line open?", "context": PARAGRAPH,
+                "answers": {"text": ["1 October 1964"], "answer_start": [0]}}]
+    features = nb.prepare_eval_features(records, tokenizer, 64, 16)
+    callback = nb.LogitsDuringTraining(features, steps=[2, 4], bf16=False)
+    state = types.SimpleNamespace(global_step=0)
+    callback.on_train_begin(None, state, None)
+    for step in range(1, 5):
+        time.sleep(0.05)                       # a "training step"
+        state.global_step = step
+        callback.on_step_end(None, state, None, model=tiny_model)
+    assert [step for step, _, _ in callback.points] == [2, 4]
+    starts, ends = callback.points[-1][2]
+    assert len(starts) == len(features) and len(starts[0]) == len(features[0]["input_ids"])
+    assert 0.2 <= callback.train_seconds < 0.2 + 0.15 and callback.points[0][1] < callback.points[1][1]
+
+
 def test_a_changed_training_parameter_starts_a_new_run(nb, tmp_path):
     config = {"learning_rate": 1.5e-4, "epochs": 1, "train_windows": 3000, "model": "m"}
     run_dir = nb.open_run_dir(tmp_path / "run", config, start_fresh=True)

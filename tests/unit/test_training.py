@@ -147,3 +147,27 @@ def test_the_trainer_rng_state_loads_with_weights_only(tmp_path):
     with numpy_rng_state_loadable():
         state = torch.load(path, weights_only=True)
     assert np.array_equal(state["numpy"][1], np.random.get_state()[1])
+
+
+def test_series_by_time_leaves_out_the_time_of_the_evaluations():
+    import time
+
+    def slow_evaluation(m):
+        time.sleep(0.2)
+        return {"val_mse": 1.0}
+
+    model = nn.Linear(3, 1)
+    history = train(model, regression_batches(), optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+                    step=mse, epochs=3, evaluate=slow_evaluation, progress=False)
+    seconds, values = history.series_by_time("val_mse")
+    assert values == [1.0, 1.0, 1.0] and all(e["eval_seconds"] >= 0.2 for e in history.evals)
+    # three evaluations of 0.2 s each lie inside history.seconds, but none inside the training seconds
+    assert history.seconds >= 0.6 and seconds[-1] < history.seconds - 0.55
+    assert all(a < b for a, b in zip(seconds, seconds[1:], strict=False))
+    assert "seconds" not in history.eval_keys() and "eval_seconds" not in history.eval_keys()
+
+
+def test_series_by_time_of_an_untimed_history_says_what_to_do():
+    history = History(evals=[{"step": 1, "epoch": 0, "bleu": 3.0}])
+    with pytest.raises(KeyError, match="train again"):
+        history.series_by_time("bleu")
