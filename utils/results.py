@@ -133,3 +133,25 @@ def recorded_trials(notebook: str) -> list[dict]:
             row = json.loads(line)
             latest[row["trial"]] = row
     return list(latest.values())
+
+
+def show_trials(notebook: str, recipe: dict, figures: list[tuple[str, str, str]]) -> dict | None:
+    """Print a notebook's recorded trials as a table: for each its ``figures`` (``(label, name,
+    format)`` triples), its speed as a ratio to the first trial of its session, its wall minutes
+    and what it changes; the trial whose parameters are ``recipe`` is marked ``*`` and returned
+    (None when no recorded trial has this run's recipe)."""
+    trials = recorded_trials(notebook)
+    width = max([len(t["trial"]) for t in trials] + [5]) + 1
+    print(f"{'trial':{width}s}" + "".join(f" {label:>9s}" for label, _, _ in figures)
+          + f" {'speed':>6s} {'minutes':>7s}  what changes")
+    for t in trials:
+        mark = "*" if t["parameters"] == recipe else " "
+        values = "".join(f" {format(t[name], fmt):>9s}" for _, name, fmt in figures)
+        print(f"{mark}{t['trial']:{width - 1}s}{values} {t['speed_ratio']:5.2f}x "
+              f"{t['wall_seconds'] / 60:7.1f}  {t['what']}")
+    same = next((t for t in trials if t["parameters"] == recipe), None)
+    if same is not None:
+        print(f"* this run's recipe (measured {same['session']} on {same['machine']})")
+    else:
+        print("this run's recipe is none of the recorded trials (a changed parameter, or none recorded)")
+    return same

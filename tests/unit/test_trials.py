@@ -31,3 +31,24 @@ def test_the_study_recipe_is_the_best_recorded_trial_within_the_time(notebook):
             assert value in ("bf16", "no"), (name, value)
         else:
             assert ours == value, f"{notebook}: the study profile has {name} = {ours!r}, the best trial {best['trial']} {value!r}"
+
+
+def test_show_trials_marks_and_returns_the_trial_of_this_recipe(tmp_path, monkeypatch, capsys):
+    import json
+
+    import utils.results as results
+
+    monkeypatch.setattr(results, "TRIALS_DIR", tmp_path)
+    rows = [{"trial": "a", "what": "first", "parameters": {"X": 1}, "f1": 50.0, "speed_ratio": 1.0,
+             "wall_seconds": 120, "session": "s", "machine": "m"},
+            {"trial": "b", "what": "second", "parameters": {"X": 2}, "f1": 60.0, "speed_ratio": 1.5,
+             "wall_seconds": 90, "session": "s", "machine": "m"},
+            {"trial": "a", "what": "first, again", "parameters": {"X": 1}, "f1": 51.0, "speed_ratio": 1.0,
+             "wall_seconds": 118, "session": "t", "machine": "m"}]
+    (tmp_path / "nb.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert [t["trial"] for t in results.recorded_trials("nb")] == ["a", "b"]     # latest line per trial
+    same = results.show_trials("nb", {"X": 2}, [("F1", "f1", ".1f")])
+    table = capsys.readouterr().out
+    assert same["trial"] == "b" and "*b" in table and " a " in table and "51.0" in table and "50.0" not in table
+    assert results.show_trials("nb", {"X": 3}, [("F1", "f1", ".1f")]) is None
+    assert "none of the recorded trials" in capsys.readouterr().out
