@@ -52,3 +52,10 @@ def test_show_trials_marks_and_returns_the_trial_of_this_recipe(tmp_path, monkey
     assert same["trial"] == "b" and "*b" in table and " a " in table and "51.0" in table and "50.0" not in table
     assert results.show_trials("nb", {"X": 3}, [("F1", "f1", ".1f")]) is None
     assert "none of the recorded trials" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("notebook", sorted(TRIALS))
+def test_every_trial_is_recorded_with_the_parameters_it_defines(notebook):
+    recorded = {t["trial"]: t["parameters"] for t in recorded_trials(notebook)}
+    for name, _, parameters in TRIALS[notebook][2]:
+        assert recorded.get(name) == parameters, f"trial {name}: rerun `python course.py trials {notebook[:2]}`"
